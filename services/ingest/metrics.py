@@ -1,0 +1,27 @@
+"""Ingest's own metrics (the outbox relay's are in shared/metrics.py: ingest_outbox_*)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from prometheus_client import Counter, Gauge
+
+
+class IngestMetrics:
+    def __init__(self) -> None:
+        self.deliveries = Counter("ingest_deliveries_total", "Webhook/reconcile deliveries by topic and outcome",
+                                  ["topic", "outcome"])
+        self.rejected = Counter("ingest_deliveries_rejected_total", "Deliveries refused before storing",
+                                ["reason"])
+        self.signature_failures = Counter("ingest_signature_failures_total",
+                                          "Deliveries with a missing or wrong signature", ["store"])
+        self.events_produced = Counter("ingest_events_produced_total", "Lifecycle events written to the outbox",
+                                       ["type"])
+        self.webhooks_disabled = Gauge("ingest_webhooks_disabled", "Store webhooks WooCommerce disabled",
+                                       ["store"])
+        self.reconciled = Counter("ingest_reconciled_resources_total", "Resources pulled by reconciliation",
+                                  ["resource", "outcome"])
+
+
+@lru_cache(maxsize=1)
+def ingest_metrics() -> IngestMetrics:
+    return IngestMetrics()

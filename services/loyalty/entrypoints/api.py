@@ -1,0 +1,38 @@
+"""Loyalty's HTTP app. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Request
+
+from services.loyalty.adapters.ledger import balance
+from services.loyalty.bootstrap import bootstrap
+from services.loyalty.config import LoyaltySettings
+from shared.service_app import build_app
+
+
+def points_router() -> APIRouter:
+    router = APIRouter(tags=["points"])
+
+    @router.get("/customers/{customer_key}/balance", summary="Points balance by bucket")
+    async def get_balance(request: Request, customer_key: str = Path(min_length=3, max_length=200)) -> dict:
+        pool = request.app.state.loyalty.runtime.pool
+        if pool is None:
+            raise HTTPException(503, "storage unavailable, retry later")
+        return {"customer_key": customer_key, **await balance(pool, customer_key)}
+
+    @router.get("/customers/{customer_key}/ledger", summary="Ledger rows, newest first")
+    async def get_ledger(request: Request, customer_key: str = Path(min_length=3, max_length=200)) -> list[dict]:
+        pool = request.app.state.loyalty.runtime.pool
+        if pool is None:
+            raise HTTPException(503, "storage unavailable, retry later")
+        rows = await pool.fetch("SELECT entry_id, cause_event_id, order_id, bucket, points, reason, created_at"
+                                " FROM ledger WHERE customer_key = $1 ORDER BY created_at DESC, entry_id LIMIT 500",
+                                customer_key)
+        return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
+
+    return router
+
+
+def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
+    loyalty = bootstrap(settings)
+    return build_app(title="Aftercart loyalty", description="Points ledger, tiers, coupons, referrals.",
+                     runtime=loyalty.runtime, routers=[points_router()], state_name="loyalty", state=loyalty)

@@ -1,0 +1,77 @@
+"""The CloudEvents-shaped envelope every Aftercart event travels in.
+
+On Kafka we use CloudEvents *structured* mode everywhere: the record value is the whole
+envelope as JSON (content type application/cloudevents+json), the record key is the
+partition key chosen by the producer (see shared/topics.py). Structured mode keeps a
+record self-describing in a DLQ, in a replay and for faust agents.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CONTENT_TYPE = "application/cloudevents+json"
+# Namespace for deterministic event ids (UUIDv5). Never change it: ids would change with it.
+EVENT_NAMESPACE = uuid.UUID("6f1c1b8e-4c1a-5a43-9e0b-3f2a8f7d5c11")
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specversion: str = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    version: int = Field(default=1, ge=1)
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+    @field_validator("time")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            return v.replace(tzinfo=timezone.utc)
+        return v.astimezone(timezone.utc)
+
+    @property
+    def dataschema(self) -> str:
+        return f"aftercart:{self.type}:v{self.version}"
+
+    def to_bytes(self) -> bytes:
+        body = self.model_dump(mode="json")
+        body["dataschema"] = self.dataschema
+        return orjson.dumps(body)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "Envelope":
+        return cls.model_validate(orjson.loads(raw))
+
+
+def event_id(*parts: object) -> str:
+    """Deterministic id: the same cause always yields the same event id."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, "|".join("" if p is None else str(p) for p in parts)))
+
+
+def derived_event_id(cause_id: str, event_type: str) -> str:
+    """Id for an event born in a service from another event (its cause)."""
+    return event_id(cause_id, event_type)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Outgoing(BaseModel):
+    """An event ready to publish: its home topic, its partition key and the envelope."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    key: str
+    envelope: Envelope

@@ -1,0 +1,40 @@
+"""/healthz, /readyz and /metrics, the same on every service, plus JSON errors that never 5xx
+on bad input (FastAPI's validation errors become 400/422 with a clear message)."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+ReadinessFn = Callable[[], Awaitable[dict[str, str]]]
+
+
+def ops_router(readiness: ReadinessFn) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: every dependency reachable; names what is missing")
+    async def readyz() -> JSONResponse:
+        deps = await readiness()
+        missing = sorted(d for d, s in deps.items() if s != "up")
+        return JSONResponse({"ready": not missing, "dependencies": deps, "missing": missing},
+                            status_code=200 if not missing else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return JSONResponse({"error": "invalid_request", "details": errors}, status_code=422)

@@ -1,0 +1,1 @@
+"""Kafka helpers: the idempotent producer, the consumer loop with its failure policy."""

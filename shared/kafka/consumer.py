@@ -1,0 +1,134 @@
+"""The shared consumer loop: at-least-once delivery, exactly-once effects, one failure policy.
+
+For every record: decode the envelope, open a PostgreSQL transaction, insert the processed-event
+marker (consumer, event id), run the handler for the event type inside that same transaction,
+commit; only then commit the Kafka offset. A redelivered event (crash between the DB commit and
+the offset commit, rebalance, replay) finds its marker and has no second effect.
+
+Failure policy (handlers don't retry themselves): PermanentError or an undecodable record → the
+dead-letter topic <service>.dlq at once; anything else → retried with exponential backoff up to
+`max_attempts`, then dead-lettered. A DLQ record keeps the original value, key and headers and
+adds x-error, x-error-type, x-attempts, x-original-topic/partition/offset.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from shared import faults
+from shared.errors import PermanentError
+from shared.events.envelope import Envelope
+from shared.logging import get_logger
+from shared.metrics import consumer_metrics
+from shared.topics import dlq
+
+log = get_logger(__name__)
+
+Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[Any]]
+
+
+class ConsumerLoop:
+    def __init__(self, *, service: str, topics: list[str], bootstrap: str, pool: asyncpg.Pool,
+                 handlers: dict[str, Handler], producer: AIOKafkaProducer, max_attempts: int = 5,
+                 backoff_base_s: float = 0.2, backoff_max_s: float = 5.0) -> None:
+        self.service, self.topics, self.bootstrap = service, topics, bootstrap
+        self.pool, self.handlers, self.producer = pool, handlers, producer
+        self.max_attempts, self.backoff_base_s, self.backoff_max_s = max_attempts, backoff_base_s, backoff_max_s
+        self.metrics = consumer_metrics(service)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            *self.topics, bootstrap_servers=self.bootstrap, group_id=self.service,
+            client_id=f"{self.service}-consumer", enable_auto_commit=False,
+            auto_offset_reset="earliest", isolation_level="read_committed")
+        await self.consumer.start()
+        self.ready.set()
+        try:
+            while True:
+                batches = await self.consumer.getmany(timeout_ms=500, max_records=200)
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.process(record)
+                    await self._commit(tp, records[-1].offset + 1)
+        finally:
+            self.ready.clear()
+            await self.consumer.stop()
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        faults.hit("consumer.before_offset_commit")
+        await self.consumer.commit({tp: offset})
+
+    async def process(self, record) -> str:
+        """Handle one record under the failure policy; returns the outcome (also a metric label)."""
+        try:
+            event = Envelope.from_bytes(record.value)
+        except (ValidationError, ValueError) as exc:
+            await self._dead_letter(record, exc, attempts=1)
+            self.metrics.events.labels("undecodable", "dead_lettered").inc()
+            return "dead_lettered"
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            self.metrics.events.labels(event.type, "ignored").inc()
+            return "ignored"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                started = time.perf_counter()
+                outcome = await self._handle_once(event, handler)
+                self.metrics.handle_seconds.labels(event.type).observe(time.perf_counter() - started)
+                self.metrics.events.labels(event.type, outcome).inc()
+                if outcome == "handled":
+                    faults.hit("consumer.after_db_commit")
+                log.info("event_" + outcome, event_id=event.id, event_type=event.type, subject=event.subject)
+                return outcome
+            except asyncio.CancelledError:
+                raise
+            except (PermanentError, ValidationError) as exc:
+                return await self._give_up(record, event, exc, attempt)
+            except Exception as exc:
+                if attempt >= self.max_attempts:
+                    return await self._give_up(record, event, exc, attempt)
+                self.metrics.retries.labels(event.type).inc()
+                delay = min(self.backoff_base_s * 2 ** (attempt - 1), self.backoff_max_s)
+                log.warning("event_retry", event_id=event.id, event_type=event.type,
+                            error=type(exc).__name__, attempt=attempt, retry_in_s=delay)
+                await asyncio.sleep(delay)
+
+    async def _handle_once(self, event: Envelope, handler: Handler) -> str:
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                inserted = await conn.fetchval(
+                    "INSERT INTO processed_events (consumer, event_id, event_type) VALUES ($1, $2, $3)"
+                    " ON CONFLICT DO NOTHING RETURNING 1", self.service, event.id, event.type)
+                if not inserted:
+                    return "duplicate"
+                await handler(event, conn)
+        return "handled"
+
+    async def _give_up(self, record, event: Envelope, exc: Exception, attempts: int) -> str:
+        await self._dead_letter(record, exc, attempts)
+        self.metrics.events.labels(event.type, "dead_lettered").inc()
+        self.metrics.dead_lettered.labels(event.type, type(exc).__name__).inc()
+        log.error("event_dead_lettered", event_id=event.id, event_type=event.type,
+                  error=type(exc).__name__, attempts=attempts)
+        return "dead_lettered"
+
+    async def _dead_letter(self, record, exc: Exception, attempts: int) -> None:
+        headers = list(record.headers or []) + [
+            ("x-error", str(exc)[:1000].encode()),
+            ("x-error-type", type(exc).__name__.encode()),
+            ("x-attempts", str(attempts).encode()),
+            ("x-original-topic", record.topic.encode()),
+            ("x-original-partition", str(record.partition).encode()),
+            ("x-original-offset", str(record.offset).encode()),
+        ]
+        await self.producer.send_and_wait(dlq(self.service), record.value, key=record.key, headers=headers)

@@ -1,0 +1,24 @@
+"""Worker factories a service hands to its Runtime: the consumer loop and the outbox relay."""
+from __future__ import annotations
+
+from shared.kafka.consumer import ConsumerLoop, Handler
+from shared.outbox import OutboxRelay
+from shared.runtime import Runtime, WorkerFactory
+
+
+def consumer_worker(service: str, topics: list[str], handlers: dict[str, Handler]) -> WorkerFactory:
+    async def run(rt: Runtime) -> None:
+        s = rt.settings
+        loop = ConsumerLoop(service=service, topics=topics, bootstrap=s.kafka_bootstrap, pool=rt.pool,
+                            handlers=handlers, producer=rt.producer, max_attempts=s.consumer_max_attempts,
+                            backoff_base_s=s.consumer_backoff_base_s, backoff_max_s=s.consumer_backoff_max_s)
+        rt.consumer = loop
+        await loop.run()
+    return run
+
+
+def relay_worker(service: str) -> WorkerFactory:
+    async def run(rt: Runtime) -> None:
+        await OutboxRelay(rt.pool, rt.producer, service, rt.settings.relay_batch_size,
+                          rt.settings.relay_idle_poll_s).run()
+    return run
