@@ -2,7 +2,7 @@
 
 WooCommerce signs ``trim(wp_json_encode($payload))`` and WordPress serves REST responses the
 same way, so the simulator must produce the very bytes PHP would. Python's ``json.dumps``
-differs in three places that matter for signatures and for consumers that read raw bytes:
+differs where it matters for signatures and for consumers that read raw bytes:
 
 * PHP escapes ``/`` as ``\\/`` by default (no ``JSON_UNESCAPED_SLASHES``);
 * floats: PHP >= 7.1 prints the shortest round-trip digits (``serialize_precision = -1``)
@@ -10,14 +10,15 @@ differs in three places that matter for signatures and for consumers that read r
   ``1e-05`` -> ``1.0e-5``, ``1e+20`` -> ``1.0e+20``, ``-0.0`` -> ``-0``;
 * no spaces after ``,`` or ``:``.
 
-Non-ASCII becomes ``\\uXXXX`` with lowercase hex and surrogate pairs for astral characters,
-control characters use ``\\b \\f \\n \\r \\t`` or ``\\u00XX``: Python's ``ensure_ascii``
-string escaping already matches PHP there, so strings reuse it.
+Strings follow php_json_escape_string(): ``"`` ``\\`` ``/`` and control characters are
+escaped (``\\b \\f \\n \\r \\t``, else ``\\u00XX``), non-ASCII becomes ``\\uXXXX`` (lowercase
+hex, surrogate pairs for astral characters); DEL (0x7f) stays raw, unlike Python's
+``ensure_ascii``.
 """
 from __future__ import annotations
 
-import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -52,9 +53,26 @@ def php_float(value: float) -> str:
     return f"{prefix}{digits[:decpt]}.{digits[decpt:]}"
 
 
+_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n",
+          "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile('[\x00-\x1f"\\\\/\x80-\U0010ffff]')
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _SHORT:
+        return _SHORT[char]
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:  # not valid UTF-8: json_encode() fails (JSON_ERROR_UTF8)
+        raise ValueError("lone surrogate cannot be PHP-json-encoded")
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
+
+
 def _string(value: str) -> str:
-    # ensure_ascii escaping == PHP default escaping, except PHP also escapes the slash.
-    return json.dumps(value, ensure_ascii=True).replace("/", "\\/")
+    return '"' + _NEEDS_ESCAPE.sub(_escape, value) + '"'
 
 
 def _key(key: Any) -> str:

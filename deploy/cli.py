@@ -1,0 +1,15 @@
+"""`aftercart` command line. Thin on purpose: each group lives next to the code it drives;
+adding one is a single `app.add_typer(group, name="...")` line."""
+from __future__ import annotations
+
+import typer
+
+from deploy.stack.mailcli import mail_app
+from deploy.stack.runner import stack_app
+
+app = typer.Typer(help="Aftercart: post-purchase engine for WooCommerce.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(mail_app, name="mail")
+
+if __name__ == "__main__":
+    app()

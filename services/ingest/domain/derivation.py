@@ -1,0 +1,67 @@
+"""What every derivation shares: the store it runs for, its result, the outcomes, the payload
+shapes that are not resources, and how one event is built (deterministic id, envelope, key)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from shared.events.envelope import Envelope, Outgoing, event_id
+
+# Outcomes (the handler records them per delivery and counts them in metrics).
+APPLIED = "applied"  # the snapshot moved forward (events may be empty: nothing we carry changed)
+DUPLICATE = "duplicate"  # same state as the snapshot: nothing to do
+STALE = "stale"  # older than the snapshot: ignored so state never moves backwards
+PARKED = "parked"  # a draft (Block checkout): not an order yet, nothing stored
+ERROR_BODY = "error_body"  # WordPress error object instead of a resource
+IGNORED = "ignored"  # a topic this derivation does not handle
+
+
+@dataclass(frozen=True)
+class StoreContext:
+    store_id: str
+    timezone: str = "UTC"
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    events: list[Outgoing]  # in the order they must be published
+    snapshot: dict | None  # the new snapshot to store (JSON-serializable), None = keep the old one
+    outcome: str
+
+
+def nothing(outcome: str) -> Derivation:
+    return Derivation(events=[], snapshot=None, outcome=outcome)
+
+
+def is_error_body(payload: object) -> bool:
+    """WooCommerce delivers a WP error object ({"code", "message", "data": {"status"}}) when the
+    webhook's owner can't read the resource or it is gone."""
+    return (isinstance(payload, dict) and "code" in payload
+            and isinstance(payload.get("data"), dict) and "status" in payload["data"])
+
+
+def resource_id(payload: dict) -> int:
+    """The resource id: an int, or a numeric string in `{"id": "727"}` bodies of *.deleted."""
+    raw = payload.get("id")
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().isdigit():
+        raise ValueError(f"payload without a usable id: {raw!r}")
+    value = int(str(raw).strip())
+    if value <= 0:
+        raise ValueError(f"payload without a usable id: {raw!r}")
+    return value
+
+
+def build_event(store: StoreContext, *, topic: str, key: str, resource: str, rid: int, moment: str | None,
+                event_type: str, discriminator: object, subject: str, time: datetime,
+                data: BaseModel) -> Outgoing:
+    """One event. Its id is `event_id(store, resource, id, moment, type, discriminator)`: the same
+    fact derived twice — from a redelivery, a reconcile, a replay — gets the same id, so
+    consumers' processed-event markers drop the repeat."""
+    envelope = Envelope(
+        id=event_id(store.store_id, resource, rid, moment, event_type, discriminator),
+        source=f"/stores/{store.store_id}", type=event_type, subject=subject, time=time, version=1,
+        data=data.model_dump(mode="json", by_alias=True))
+    return Outgoing(topic=topic, key=key, envelope=envelope)

@@ -1,0 +1,99 @@
+"""A signed WooCommerce webhook in → lifecycle events on real Kafka → a real email in the SMTP
+sink, points in the loyalty ledger, a pending review request — and a replayed delivery changes
+nothing."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import httpx
+
+from shared.ids import customer_key
+from tests.e2e.conftest import API_TOKEN
+from tests.woo import deliver, order
+
+
+async def eventually(fn, timeout: float = 30.0, interval: float = 0.3):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await fn()
+        if result:
+            return result
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(interval)
+
+
+async def register_store(client: httpx.AsyncClient, ingest: str, uid: str) -> tuple[str, str, str]:
+    store_id, source, secret = f"e2e-{uid}", f"https://e2e-{uid}.example/", f"secret-{uid}-0123456789"
+    r = await client.post(f"{ingest}/stores", headers={"Authorization": f"Bearer {API_TOKEN}"},
+                          json={"store_id": store_id, "source_url": source, "webhook_secret": secret})
+    assert r.status_code == 201, r.text
+    assert "webhook_secret" not in r.json()
+    return store_id, source, secret
+
+
+async def test_order_webhook_to_email_points_and_review_request(stack, services, uid):
+    mail = f"http://127.0.0.1:{stack.mail_http_port}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        store_id, source, secret = await register_store(client, services["ingest"], uid)
+        hook = f"{services['ingest']}/webhooks/woocommerce"
+        placed = order(uid, status="processing")
+        email = placed["billing"]["email"]
+        key = customer_key(store_id, 0, email)
+
+        for _ in range(3):  # WooCommerce-like repeats of the same state
+            r = await deliver(client, hook, source=source, secret=secret, topic="order.created", body=placed)
+            assert r.status_code == 200, r.text
+
+        async def thank_you():
+            r = await client.get(f"{mail}/api/messages", params={"to": email})
+            return [m for m in r.json() if m["subject"].startswith("Thank you for your order")]
+        [msg] = await eventually(thank_you)
+        assert msg["subject"] == f"Thank you for your order #{placed['number']}"
+        assert msg["headers"]["X-Aftercart-Template"] == "order_thanks"
+        assert msg["headers"]["Message-ID"].endswith("@aftercart>")
+        assert email in msg["headers"]["To"]
+        for item in placed["line_items"]:
+            assert item["name"] in msg["text"]
+        assert f"Total: {Decimal(placed['total']):.2f} {placed['currency']}" in msg["text"]
+
+        expected_points = int(sum(Decimal(li["total"]) for li in placed["line_items"]))
+
+        async def pending_points():
+            r = await client.get(f"{services['loyalty']}/customers/{key}/balance")
+            return r.json() if r.json()["pending"] else None
+        balance = await eventually(pending_points)
+        assert balance == {"customer_key": key, "pending": expected_points, "available": 0}
+
+        completed = dict(placed, status="completed",
+                         date_completed_gmt=(datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+        completed["date_modified_gmt"] = completed["date_completed_gmt"]
+        r = await deliver(client, hook, source=source, secret=secret, topic="order.updated", body=completed)
+        assert r.status_code == 200, r.text
+
+        async def review_request():
+            r = await client.get(f"{services['reviews']}/requests", params={"customer_key": key})
+            return r.json()
+        [req] = await eventually(review_request)
+        assert req["order_id"] == placed["id"] and req["status"] == "pending"
+        assert req["product_ids"] == sorted({li["product_id"] for li in placed["line_items"]}, key=[
+            li["product_id"] for li in placed["line_items"]].index)
+        due = datetime.fromisoformat(req["due_at"])
+        assert due - datetime.fromisoformat(completed["date_completed_gmt"] + "+00:00") == timedelta(days=7)
+
+        async def available_points():
+            r = await client.get(f"{services['loyalty']}/customers/{key}/balance")
+            return r.json() if r.json()["available"] else None
+        assert await eventually(available_points) == {"customer_key": key, "pending": 0,
+                                                      "available": expected_points}
+
+        async def completed_mail():
+            r = await client.get(f"{mail}/api/messages", params={"to": email})
+            return [m for m in r.json() if "is complete" in m["subject"]]
+        await eventually(completed_mail)
+        await asyncio.sleep(1.0)  # let any duplicate surface before counting
+        r = await client.get(f"{mail}/api/messages", params={"to": email})
+        subjects = sorted(m["subject"] for m in r.json())
+        assert subjects == sorted([f"Thank you for your order #{placed['number']}",
+                                   f"Your order #{placed['number']} is complete"])
