@@ -19,13 +19,16 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def stack():
-    from deploy.stack import runner
+    from deploy.stack import procs, runner
     from deploy.stack.config import StackSettings
 
-    started = runner.up(wait=True)
-    yield StackSettings()
-    if started:
-        runner.down(only=started)
+    settings = StackSettings()
+    running_before = {row["name"] for row in runner.status(settings, quiet=True) if row["pid"]}
+    runner.up(wait=True, settings=settings)
+    yield settings
+    for part in reversed(runner.PARTS):  # stop only what this session started
+        if part.name not in running_before:
+            procs.stop(settings, part.component(settings))
 
 
 @pytest.fixture

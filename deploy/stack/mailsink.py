@@ -96,7 +96,8 @@ def parse(msg_id: str, raw: bytes) -> dict:
 
     def body(kind: str) -> str | None:
         part = msg.get_body(preferencelist=(kind,))
-        return part.get_content() if part is not None else None
+        # Stored bytes keep SMTP's CRLF; callers compare against what they sent (LF).
+        return part.get_content().replace("\r\n", "\n") if part is not None else None
 
     shown = {a.lower() for a in rcpts}
     for h in ("to", "cc"):

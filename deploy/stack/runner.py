@@ -7,9 +7,11 @@ whose ports answer is left alone; topics and service databases are (re)ensured e
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional
 
@@ -48,6 +50,16 @@ PARTS: tuple[Part, ...] = (
 )
 
 
+@contextmanager
+def _stack_lock(s: StackSettings):
+    """Serialise up/down: two concurrent `up`s (a script and a test run) would otherwise
+    both see Kafka missing and both start it."""
+    s.run_dir.mkdir(parents=True, exist_ok=True)
+    with open(s.run_dir / "stack.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def _part(name: str) -> Part:
     for p in PARTS:
         if p.name == name:
@@ -75,6 +87,11 @@ async def up_async(wait: bool = True, timeout: float = 120.0,
     t0 = time.monotonic()
     for d in (s.state_dir, s.logs_dir, s.run_dir):
         d.mkdir(parents=True, exist_ok=True)
+    with _stack_lock(s):
+        return await _up_locked(s, wait, timeout, t0)
+
+
+async def _up_locked(s: StackSettings, wait: bool, timeout: float, t0: float) -> list[dict]:
     to_start = [p for p in PARTS if procs.our_pid(s, p.component(s)) is None]
     for p in to_start:  # fail fast on port clashes, before any slow install/format step
         procs.check_ports_free(s, p.component(s))
@@ -109,9 +126,10 @@ def up(wait: bool = True, timeout: float = 120.0,
 def down(settings: StackSettings | None = None) -> None:
     """Stop what `up` started (by pid file); never touches foreign processes."""
     s = settings or StackSettings()
-    for p in reversed(PARTS):
-        stopped = procs.stop(s, p.component(s))
-        print(f"  {p.name:9} {'stopped' if stopped else 'not running'}")
+    with _stack_lock(s):
+        for p in reversed(PARTS):
+            stopped = procs.stop(s, p.component(s))
+            print(f"  {p.name:9} {'stopped' if stopped else 'not running'}")
 
 
 def status(settings: StackSettings | None = None, quiet: bool = False) -> list[dict]:

@@ -27,9 +27,9 @@ def _decimal_string(value: str) -> str:
     return value
 
 
-def _positive_decimal_string(value: str) -> str:
-    if Decimal(_decimal_string(value)) <= 0:
-        raise ValueError(f"not a positive amount: {value!r}")
+def _unsigned_decimal_string(value: str) -> str:
+    if Decimal(_decimal_string(value)) < 0:
+        raise ValueError(f"negative amount: {value!r}")
     return value
 
 
@@ -41,7 +41,7 @@ def _utc(value: datetime) -> datetime:
 
 
 DecimalStr = Annotated[str, AfterValidator(_decimal_string)]
-PositiveDecimalStr = Annotated[str, AfterValidator(_positive_decimal_string)]
+UnsignedDecimalStr = Annotated[str, AfterValidator(_unsigned_decimal_string)]
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
@@ -121,12 +121,13 @@ class RefundLine(EventData):
     sku: str | None = None
     name: str | None = None
     quantity: int
-    total: DecimalStr
+    total: UnsignedDecimalStr
 
 
 class Refund(EventData):
     refund_id: int
-    amount: PositiveDecimalStr
+    # Positive, unlike WooCommerce's "-16.20"; 0 is possible (a refund that only restocks items).
+    amount: UnsignedDecimalStr
     reason: str | None = None
     line_items: list[RefundLine] | None = None  # None = not known (refund details not fetched)
     refunded_total_so_far: DecimalStr  # all refunds of the order up to and including this one

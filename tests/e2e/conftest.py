@@ -54,7 +54,7 @@ def wait_ready(port: int, timeout: float = 60.0) -> None:
     raise AssertionError(f"service on {port} not ready: {last}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def services(stack, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("service-logs")
     procs = {name: start_service(stack, name, port, log_dir) for name, port in PORTS.items()}

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from services.ingest.domain.derivation import DUPLICATE, STALE
 
@@ -27,6 +28,12 @@ _MAX_HASHES = 8  # hashes kept per `modified`; more same-second variants than th
 
 def content_hash(payload: dict[str, Any], volatile: frozenset[str] = VOLATILE) -> str:
     body = {k: v for k, v in payload.items() if k not in volatile}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def carried_hash(data: BaseModel) -> str:
+    """Hash of what an event carries: a change elsewhere in the payload is not news to consumers."""
+    body = data.model_dump(mode="json", by_alias=True)
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 

@@ -1,0 +1,20 @@
+"""Ingest's pure core: WooCommerce "current state" payloads → lifecycle events (no I/O).
+
+    derive_order_events(store, previous, payload, topic, refund_details=None, *, now=None)
+    derive_customer_events(store, previous, payload, topic, *, now=None)
+    derive_product_events(store, previous, payload, topic, *, now=None)
+
+each return a Derivation(events, snapshot, outcome): the events to write to the outbox in order,
+the snapshot to store for (store, resource, id) — None means keep the old one — and the outcome.
+Modules: lifecycle (orders), customers, products; order_payload, refunds, tracking (reading
+order payloads); snapshot (freshness: stale / duplicate / newer); money, times; derivation
+(StoreContext, Derivation, outcomes, event building).
+"""
+from services.ingest.domain.customers import derive_customer_events
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, PARKED, STALE,
+                                               Derivation, StoreContext)
+from services.ingest.domain.lifecycle import derive_order_events
+from services.ingest.domain.products import derive_product_events
+
+__all__ = ["APPLIED", "DUPLICATE", "ERROR_BODY", "IGNORED", "PARKED", "STALE", "Derivation", "StoreContext",
+           "derive_customer_events", "derive_order_events", "derive_product_events"]

@@ -1,0 +1,129 @@
+"""Reading a WooCommerce order payload (REST v3 shape) into what order events carry.
+
+Pure parsing: no comparison with earlier states (that is lifecycle.py). Amounts become Decimal
+and are written back with the order's own decimals; `*_gmt` dates become UTC.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from services.ingest.domain.derivation import StoreContext, resource_id
+from services.ingest.domain.money import ZERO, decimals_of, fmt, to_decimal
+from services.ingest.domain.times import parse_gmt, stamp
+from services.ingest.domain.tracking import Shipment, shipments
+from shared.events.orders import CustomerRef, LineItem, OrderDates
+from shared.ids import customer_key, normalize_email
+
+PAID_STATUSES = frozenset({"processing", "completed"})  # wc_get_is_paid_statuses()
+# Order meta where multilingual plugins keep the shopper's language: WPML ("wpml_language") and
+# TranslatePress ("trp_language"). [assumed keys; the store's locale is the fallback]
+LOCALE_META_KEYS = ("wpml_language", "trp_language")
+
+
+def guest_fallback_key(store_id: str, order_id: int) -> str:
+    """Key for an order with no customer to key by (a guest without email, or an order.deleted
+    for an order never seen): the order itself, so its events stay together."""
+    return f"{store_id}:o{order_id}"
+
+
+@dataclass(frozen=True)
+class RefundEntry:
+    refund_id: int
+    amount: Decimal  # positive, though WooCommerce lists refunds with negative totals
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order_id: int
+    status: str
+    modified: str | None  # canonical date_modified_gmt
+    modified_at: datetime | None
+    created_at: datetime | None
+    paid_at: datetime | None
+    completed_at: datetime | None
+    dp: int  # decimals of the store's prices
+    total: Decimal
+    customer: CustomerRef
+    refunds: tuple[RefundEntry, ...]  # oldest first (ids grow with time)
+    shipments: tuple[Shipment, ...]
+    fields: dict[str, Any] = field(default_factory=dict)  # OrderEvent fields but previous_status
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None or self.status in PAID_STATUSES
+
+
+def _str(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _meta(payload: dict, keys: tuple[str, ...]) -> str | None:
+    for entry in payload.get("meta_data") or []:
+        if isinstance(entry, dict) and entry.get("key") in keys and _str(entry.get("value")):
+            return _str(entry.get("value"))
+    return None
+
+
+def _customer(store: StoreContext, payload: dict, order_id: int) -> CustomerRef:
+    billing = payload.get("billing") or {}
+    email = _str(billing.get("email"))
+    customer_id = int(payload.get("customer_id") or 0)
+    if customer_id or normalize_email(email):
+        key = customer_key(store.store_id, customer_id, email)
+    else:
+        # Hashing "" would put every email-less guest (POS, phone orders) under one key.
+        key = guest_fallback_key(store.store_id, order_id)
+    return CustomerRef(key=key, id=customer_id or None, email=email,
+                       first_name=_str(billing.get("first_name")), last_name=_str(billing.get("last_name")),
+                       locale=_meta(payload, LOCALE_META_KEYS) or store.locale)
+
+
+def _line_item(item: dict, dp: int) -> LineItem:
+    return LineItem(line_id=int(item["id"]), product_id=int(item.get("product_id") or 0),
+                    variation_id=int(item.get("variation_id") or 0) or None, sku=_str(item.get("sku")),
+                    # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
+                    name=html.unescape(str(item.get("name") or "")), quantity=int(item.get("quantity") or 0),
+                    total=fmt(to_decimal(item.get("total")), dp))
+
+
+def _refunds(payload: dict) -> tuple[RefundEntry, ...]:
+    entries = [RefundEntry(refund_id=int(r["id"]), amount=abs(to_decimal(r.get("total"))), reason=_str(r.get("reason")))
+               for r in payload.get("refunds") or [] if isinstance(r, dict) and "id" in r]
+    return tuple(sorted(entries, key=lambda r: r.refund_id))
+
+
+def read_order(store: StoreContext, payload: dict) -> OrderView:
+    order_id = resource_id(payload)
+    status = _str(payload.get("status"))
+    if status is None:
+        raise ValueError("order payload without status")
+    dp = decimals_of(payload.get("total"))
+    lines = [_line_item(li, dp) for li in payload.get("line_items") or []]
+    total = to_decimal(payload.get("total"))
+    modified_at = parse_gmt(payload.get("date_modified_gmt"))
+    created_at, paid_at = parse_gmt(payload.get("date_created_gmt")), parse_gmt(payload.get("date_paid_gmt"))
+    completed_at = parse_gmt(payload.get("date_completed_gmt"))
+    customer = _customer(store, payload, order_id)
+    fields = {
+        "store_id": store.store_id, "order_id": order_id,
+        "order_number": _str(payload.get("number")) or str(order_id), "status": status,
+        "customer": customer, "currency": _str(payload.get("currency")) or "",
+        "total": fmt(total, dp), "subtotal_after_discounts": fmt(sum((to_decimal(li.total) for li in lines), ZERO), dp),
+        "tax": fmt(to_decimal(payload.get("total_tax")), dp),
+        "shipping": fmt(to_decimal(payload.get("shipping_total")), dp),
+        "discount": fmt(to_decimal(payload.get("discount_total")), dp), "line_items": lines,
+        "shipping_country": _str((payload.get("shipping") or {}).get("country")),
+        "dates": OrderDates(created=created_at, paid=paid_at, completed=completed_at),
+    }
+    return OrderView(order_id=order_id, status=status, modified=stamp(modified_at), modified_at=modified_at,
+                     created_at=created_at, paid_at=paid_at, completed_at=completed_at, dp=dp, total=total,
+                     customer=customer, refunds=_refunds(payload),
+                     shipments=tuple(shipments(payload.get("meta_data"))), fields=fields)

@@ -1,0 +1,123 @@
+"""Products: a WooCommerce product payload + the last snapshot → catalog.v1 events.
+
+product.created / .updated / .restored / .published → product.upserted, but only when something
+the event carries changed (WooCommerce re-sends products for stock and sales counters, and
+shuffles related_ids on every request); product.deleted ({"id"}: moved to the trash) →
+product.deleted. Variations arrive on the same topics with their own id and type "variation".
+
+Key: shared.ids.product_key ("<store>:p<id>"); catalog.v1 is compacted, so the last record per
+key is the product's state. Ids: upserted (date_modified_gmt + hash of the carried data),
+deleted (the last known date_modified_gmt and content hash, so a second trash after a restore is a
+new fact).
+"""
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, Derivation,
+                                               StoreContext, build_event, is_error_body, nothing,
+                                               resource_id)
+from services.ingest.domain.money import to_decimal
+from services.ingest.domain.snapshot import NEWER, advance, carried_hash, content_hash, freshness
+from services.ingest.domain.times import parse_gmt, stamp
+from shared.events.catalog import ProductDeleted, ProductUpserted, Term
+from shared.events.envelope import Outgoing, utcnow
+from shared.ids import product_key
+from shared.topics import CATALOG
+
+PRODUCT_TOPICS = frozenset({"product.created", "product.updated", "product.deleted", "product.restored",
+                            "product.published"})
+SNAPSHOT_VERSION = 1
+
+
+def _str(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _price(value: object) -> str | None:
+    """A price as WooCommerce wrote it, or None for "" (no price); checked to be a decimal."""
+    text = _str(value)
+    if text is None:
+        return None
+    to_decimal(text)
+    return text
+
+
+def _terms(values: object) -> list[Term]:
+    return [Term(id=int(t["id"]), name=html.unescape(str(t.get("name") or "")), slug=str(t.get("slug") or ""))
+            for t in values if isinstance(t, dict) and "id" in t] if isinstance(values, list) else []
+
+
+def _ids(values: object) -> list[int]:
+    return [int(v) for v in values if str(v).strip().isdigit()] if isinstance(values, list) else []
+
+
+def _image(payload: dict) -> str | None:
+    images = payload.get("images")
+    if isinstance(images, list) and images and isinstance(images[0], dict):
+        return _str(images[0].get("src"))
+    image = payload.get("image")  # variations have one image object
+    return _str(image.get("src")) if isinstance(image, dict) else None
+
+
+def _product_data(store: StoreContext, payload: dict, product_id: int) -> ProductUpserted:
+    return ProductUpserted(
+        store_id=store.store_id, product_id=product_id, parent_id=int(payload.get("parent_id") or 0) or None,
+        type=_str(payload.get("type")) or "simple", name=html.unescape(str(payload.get("name") or "")),
+        sku=_str(payload.get("sku")), status=_str(payload.get("status")) or "publish",
+        price=_price(payload.get("price")), regular_price=_price(payload.get("regular_price")),
+        sale_price=_price(payload.get("sale_price")), stock_status=_str(payload.get("stock_status")),
+        categories=_terms(payload.get("categories")), tags=_terms(payload.get("tags")),
+        cross_sell_ids=_ids(payload.get("cross_sell_ids")), upsell_ids=_ids(payload.get("upsell_ids")),
+        permalink=_str(payload.get("permalink")), image=_image(payload))
+
+
+def _event(store: StoreContext, product_id: int, event_type: str, moment: str | None, time: datetime,
+           data: ProductUpserted | ProductDeleted, discriminator: object = None) -> Outgoing:
+    return build_event(store, topic=CATALOG.name, key=product_key(store.store_id, product_id), resource="product",
+                       rid=product_id, moment=moment, event_type=event_type, discriminator=discriminator,
+                       subject=f"product/{product_id}", time=time, data=data)
+
+
+def _deleted(store: StoreContext, prev: dict, product_id: int, now: datetime) -> Derivation:
+    if prev.get("deleted"):
+        return nothing(DUPLICATE)
+    last_hash = (prev.get("hashes") or [None])[-1]
+    event = _event(store, product_id, "product.deleted", prev.get("modified"), now,
+                   ProductDeleted(store_id=store.store_id, product_id=product_id),
+                   discriminator=last_hash[:16] if last_hash else None)
+    snapshot = {"v": SNAPSHOT_VERSION, "modified": None, "hashes": [], "carry": None, **prev, "deleted": True}
+    return Derivation(events=[event], snapshot=snapshot, outcome=APPLIED)
+
+
+def derive_product_events(store: StoreContext, previous: dict | None, payload: dict, topic: str, *,
+                          now: datetime | None = None) -> Derivation:
+    """Events for one product delivery, and the snapshot to store (see the module docstring).
+    `now` is the time of product.deleted (the {"id"} body has no date); defaults to the clock."""
+    if is_error_body(payload):
+        return nothing(ERROR_BODY)
+    if topic not in PRODUCT_TOPICS:
+        return nothing(IGNORED)
+    if not isinstance(payload, dict):
+        raise TypeError("product payload is not an object")
+    now = now or utcnow()
+    prev = previous or {}
+    product_id = resource_id(payload)
+    if topic == "product.deleted" or payload.get("status") == "trash":
+        return _deleted(store, prev, product_id, now)
+    modified_at = parse_gmt(payload.get("date_modified_gmt"))
+    modified, digest = stamp(modified_at), content_hash(payload)
+    verdict = freshness(previous, modified, digest)
+    if verdict != NEWER:
+        return nothing(verdict)
+    data = _product_data(store, payload, product_id)
+    carry = carried_hash(data)
+    events = []
+    # After a trash, the restored product is news even if its content is what it was.
+    if carry != prev.get("carry") or prev.get("deleted"):
+        events.append(_event(store, product_id, "product.upserted", modified, modified_at or now, data,
+                             discriminator=carry[:16]))
+    snapshot = {"v": SNAPSHOT_VERSION, **advance(previous, modified, digest), "carry": carry, "deleted": False}
+    return Derivation(events=events, snapshot=snapshot, outcome=APPLIED)
