@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES: tuple[str, ...] = ("ingest", "notifier", "loyalty", "reviews")
+# Databases the stack provisions: one per service, plus "scratch" for the shared library's own
+# integration tests (outbox, consumer loop), so they never write into a service's database.
+DATABASES: tuple[str, ...] = SERVICES + ("scratch",)
 
 
 def _default_cache_dir() -> Path:
@@ -70,8 +73,8 @@ class StackSettings(BaseSettings):
         (ingest/ingest@ingest ...). They only exist in the throwaway cluster under state_dir,
         which listens on 127.0.0.1 only. Never reuse this scheme anywhere real.
         """
-        if service not in SERVICES:
-            raise ValueError(f"unknown service {service!r}; expected one of {SERVICES}")
+        if service not in DATABASES:
+            raise ValueError(f"unknown service {service!r}; expected one of {DATABASES}")
         return f"postgresql://{service}:{service}@{self.host}:{self.pg_port}/{service}"
 
     def mail_api_url(self) -> str:

@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from deploy.stack.config import SERVICES, StackSettings
+from deploy.stack.config import DATABASES, StackSettings
 from deploy.stack.procs import Component, StackError, log_file, port_open
 
 
@@ -134,7 +134,7 @@ def component(s: StackSettings) -> Component:
 
 def _provision_sql() -> str:
     stmts = []
-    for svc in SERVICES:
+    for svc in DATABASES:
         stmts.append(f"""
 SELECT 'CREATE ROLE {svc} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{svc}')
 \\gexec
@@ -164,7 +164,7 @@ async def wait_ready(s: StackSettings, timeout: float = 60.0) -> None:
     res = _run_as_pg(s, psql, input=_provision_sql())
     if res.returncode != 0:
         raise StackError(f"provisioning service databases failed:\n{res.stderr}")
-    for svc in SERVICES:
+    for svc in DATABASES:
         conn = await asyncpg.connect(s.service_dsn(svc), timeout=10)
         await conn.close()
 

@@ -4,6 +4,7 @@ nothing."""
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -55,7 +56,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert msg["headers"]["Message-ID"].endswith("@aftercart>")
         assert email in msg["headers"]["To"]
         for item in placed["line_items"]:
-            assert item["name"] in msg["text"]
+            assert html.unescape(item["name"]) in msg["text"]  # WooCommerce sends names HTML-encoded
         assert f"Total: {Decimal(placed['total']):.2f} {placed['currency']}" in msg["text"]
 
         expected_points = int(sum(Decimal(li["total"]) for li in placed["line_items"]))

@@ -50,7 +50,8 @@ async def test_kill_after_db_commit_before_offset_commit(stack, uid):
     assert await pool.fetchval("SELECT count(*) FROM it_effects WHERE consumer = $1", service) == 1
     assert await _committed(stack, service, topic) is None  # the offset was never committed
 
-    code, out = await _child(stack, service, topic, 8)
+    # The dead member must time out of the group (session timeout, 10 s) before a new one is assigned.
+    code, out = await _child(stack, service, topic, 25)
     assert code == 0, out
     assert '"event_duplicate"' in out and e.id in out  # redelivered, recognised by its marker
     assert await pool.fetchval("SELECT count(*) FROM it_effects WHERE consumer = $1", service) == 1
