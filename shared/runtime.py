@@ -121,6 +121,9 @@ class Runtime:
                 status["kafka"] = "up"
             except Exception as exc:
                 status["kafka"] = f"down: {type(exc).__name__}"
+        if any(name.endswith("-consumer") for name in self.workers):
+            # Ready means "will see new events": the group has given us partitions.
+            status["consumer"] = "up" if self.consumer is not None and self.consumer.assigned() else "joining"
         for dep, state in status.items():
             self._deps.up.labels(dep).set(1 if state == "up" else 0)
         return status

@@ -17,6 +17,10 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka_bootstrap: str = "127.0.0.1:19092"
     log_level: str = "INFO"
+    # Consumer group (and processed-event marker name); defaults to the service's name.
+    consumer_group: str | None = None
+    # Where a brand-new consumer group starts: "earliest" replays the topics (the safe default).
+    consumer_offset_reset: str = "earliest"
     # Failure policy of the shared consumer loop.
     consumer_max_attempts: int = 5
     consumer_backoff_base_s: float = 0.2

@@ -11,7 +11,8 @@ def consumer_worker(service: str, topics: list[str], handlers: dict[str, Handler
         s = rt.settings
         loop = ConsumerLoop(service=service, topics=topics, bootstrap=s.kafka_bootstrap, pool=rt.pool,
                             handlers=handlers, producer=rt.producer, max_attempts=s.consumer_max_attempts,
-                            backoff_base_s=s.consumer_backoff_base_s, backoff_max_s=s.consumer_backoff_max_s)
+                            backoff_base_s=s.consumer_backoff_base_s, backoff_max_s=s.consumer_backoff_max_s,
+                            group=s.consumer_group, offset_reset=s.consumer_offset_reset)
         rt.consumer = loop
         await loop.run()
     return run

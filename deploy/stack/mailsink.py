@@ -38,6 +38,8 @@ class MailStore:
 
     def __init__(self, directory: Path):
         self.dir = Path(directory)
+        # Messages never change once stored: parse each file once (the list is read often).
+        self._parsed: dict[str, dict] = {}
 
     def save(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> str:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -65,8 +67,13 @@ class MailStore:
             return None
 
     def get(self, msg_id: str) -> dict | None:
+        if msg_id in self._parsed:
+            return self._parsed[msg_id]
         raw = self.raw(msg_id)
-        return None if raw is None else parse(msg_id, raw)
+        if raw is None:
+            return None
+        self._parsed[msg_id] = parsed = parse(msg_id, raw)
+        return parsed
 
     def messages(self, to: str | None = None) -> list[dict]:
         out = [m for i in self.ids() if (m := self.get(i)) is not None]
@@ -79,6 +86,7 @@ class MailStore:
         ids = self.ids()
         for i in ids:
             (self.dir / f"{i}.eml").unlink(missing_ok=True)
+        self._parsed.clear()
         return len(ids)
 
 

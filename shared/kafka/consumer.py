@@ -36,8 +36,10 @@ Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[Any]]
 class ConsumerLoop:
     def __init__(self, *, service: str, topics: list[str], bootstrap: str, pool: asyncpg.Pool,
                  handlers: dict[str, Handler], producer: AIOKafkaProducer, max_attempts: int = 5,
-                 backoff_base_s: float = 0.2, backoff_max_s: float = 5.0) -> None:
+                 backoff_base_s: float = 0.2, backoff_max_s: float = 5.0, group: str | None = None,
+                 offset_reset: str = "earliest") -> None:
         self.service, self.topics, self.bootstrap = service, topics, bootstrap
+        self.group, self.offset_reset = group or service, offset_reset
         self.pool, self.handlers, self.producer = pool, handlers, producer
         self.max_attempts, self.backoff_base_s, self.backoff_max_s = max_attempts, backoff_base_s, backoff_max_s
         self.metrics = consumer_metrics(service)
@@ -46,9 +48,9 @@ class ConsumerLoop:
 
     async def run(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.bootstrap, group_id=self.service,
+            *self.topics, bootstrap_servers=self.bootstrap, group_id=self.group,
             client_id=f"{self.service}-consumer", enable_auto_commit=False,
-            auto_offset_reset="earliest", isolation_level="read_committed")
+            auto_offset_reset=self.offset_reset, isolation_level="read_committed")
         await self.consumer.start()
         self.ready.set()
         try:
@@ -61,6 +63,10 @@ class ConsumerLoop:
         finally:
             self.ready.clear()
             await self.consumer.stop()
+
+    def assigned(self) -> bool:
+        """True once the group gave this consumer its partitions (it will see new events)."""
+        return self.consumer is not None and self.ready.is_set() and bool(self.consumer.assignment())
 
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
         faults.hit("consumer.before_offset_commit")
@@ -108,7 +114,7 @@ class ConsumerLoop:
             async with conn.transaction():
                 inserted = await conn.fetchval(
                     "INSERT INTO processed_events (consumer, event_id, event_type) VALUES ($1, $2, $3)"
-                    " ON CONFLICT DO NOTHING RETURNING 1", self.service, event.id, event.type)
+                    " ON CONFLICT DO NOTHING RETURNING 1", self.group, event.id, event.type)
                 if not inserted:
                     return "duplicate"
                 await handler(event, conn)

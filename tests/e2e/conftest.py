@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"ingest": 18001, "notifier": 18002, "loyalty": 18003, "reviews": 18004}
 API_TOKEN = "e2e-token-" + os.urandom(4).hex()
+RUN = os.urandom(3).hex()
 
 
 def service_env(stack, name: str, port: int) -> dict[str, str]:
@@ -22,6 +23,10 @@ def service_env(stack, name: str, port: int) -> dict[str, str]:
     env.pop("AFTERCART_FAULT", None)
     env.update({prefix + "PORT": str(port), prefix + "DATABASE_URL": stack.service_dsn(name),
                 prefix + "KAFKA_BOOTSTRAP": stack.bootstrap_servers()})
+    # A group of their own, starting at the end of the topics: these processes must neither
+    # share partitions with a running dev system nor chew through earlier runs' events.
+    env[prefix + "CONSUMER_GROUP"] = f"{name}-e2e-{RUN}"
+    env[prefix + "CONSUMER_OFFSET_RESET"] = "latest"
     if name == "ingest":
         env[prefix + "API_TOKEN"] = API_TOKEN
         env[prefix + "RECONCILE_INTERVAL_S"] = "0"

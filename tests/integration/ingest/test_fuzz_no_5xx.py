@@ -11,7 +11,7 @@ HOOK = "/webhooks/woocommerce"
 TOPICS = st.sampled_from(["order.created", "order.updated", "order.deleted", "order.restored", "customer.created",
                           "customer.updated", "customer.deleted", "product.updated", "product.deleted",
                           "coupon.created", "action.woocommerce_x", "", "order", "..", "order.updated\x00"])
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text(max_size=20),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
                     max_leaves=25)
 ORDERISH = st.fixed_dictionaries(

@@ -67,12 +67,12 @@ async def test_burst_while_kafka_is_down_arrives_exactly_once(ingest, stack, uid
     try:
         t0 = datetime.now(timezone.utc).replace(microsecond=0)
         codes: Counter = Counter()
-        bodies = []
-        for n in range(500):
-            created = order(f"{uid}-{n}", status="processing", modified=t0)
-            completed = order(f"{uid}-{n}", status="completed", modified=t0 + timedelta(seconds=30),
-                              order_id=created["id"])
-            bodies += [("order.created", created), ("order.updated", completed)]
+        created = [order(f"{uid}-{n}", status="processing", modified=t0) for n in range(500)]
+        completed = [order(f"{uid}-{n}", status="completed", modified=t0 + timedelta(seconds=30), order_id=c["id"])
+                     for n, c in enumerate(created)]
+        # All creations first: sent concurrently, an update could overtake its creation and
+        # (correctly) make it stale, which would change the events this test counts.
+        bodies = [("order.created", b) for b in created] + [("order.updated", b) for b in completed]
 
         async def send(topic, body):
             r = await deliver(ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic=topic, body=body)
