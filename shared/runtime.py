@@ -40,14 +40,23 @@ class Runtime:
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._connect_then_work(), name=f"{self.service}-connect"))
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop workers and close connections, each step bounded: a broker or database that is
+        away must not keep the process from exiting (nothing is lost: offsets and outbox rows
+        that weren't committed are simply done again by the next run)."""
         for t in self._tasks:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.wait(self._tasks, timeout=timeout_s) if self._tasks else None
         if self.producer is not None and self.kafka_started:
-            await self.producer.stop()
+            try:
+                await asyncio.wait_for(self.producer.stop(), timeout_s)
+            except (asyncio.TimeoutError, Exception) as exc:
+                log.warning("producer_stop_incomplete", error=type(exc).__name__)
         if self.pool is not None:
-            await self.pool.close()
+            try:
+                await asyncio.wait_for(self.pool.close(), timeout_s)
+            except (asyncio.TimeoutError, Exception):
+                self.pool.terminate()
 
     async def _connect_then_work(self) -> None:
         await asyncio.gather(self._retry("postgres", self._connect_db), self._retry("kafka", self._connect_kafka))
