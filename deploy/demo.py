@@ -32,8 +32,10 @@ def _storesim(s: StackSettings, ingest_url: str) -> procs.Component:
         cwd=services.ROOT, env=dict(os.environ))
 
 
-def _mail_count(s: StackSettings) -> int:
-    return len(httpx.get(f"{s.mail_api_url()}/api/messages", timeout=5).json())
+def _demo_mail(s: StackSettings) -> list[dict]:
+    """The demo store's emails (other stores' — e.g. the tests' — share the sink)."""
+    return [m for m in httpx.get(f"{s.mail_api_url()}/api/messages", timeout=10).json()
+            if m["headers"].get("X-Aftercart-Store") == "demo"]
 
 
 def run_demo() -> None:
@@ -46,7 +48,7 @@ def run_demo() -> None:
         "timezone": "Europe/Paris", "locale": "en_GB"})
     if r.status_code != 201:
         raise procs.StackError(f"could not register the demo store with ingest: {r.status_code} {r.text}")
-    known = httpx.get(f"{s.mail_api_url()}/api/messages", timeout=5).json()
+    known = _demo_mail(s)
     before = len(known)
     comp = _storesim(s, ingest)
     procs.stop(s, comp)  # a fresh simulator plays the day again
@@ -55,16 +57,32 @@ def run_demo() -> None:
     last, stable_since, deadline = before, time.monotonic(), time.monotonic() + 90
     while time.monotonic() < deadline:
         time.sleep(1.0)
-        n = _mail_count(s)
+        n = len(_demo_mail(s))
         if n != last:
             last, stable_since = n, time.monotonic()
         elif n > before and time.monotonic() - stable_since > 6:
             break
     seen = {m["id"] for m in known}
-    new = [m for m in httpx.get(f"{s.mail_api_url()}/api/messages", timeout=5).json() if m["id"] not in seen]
-    print(f"  {len(new)} emails arrived in the mail sink:")
+    new = [m for m in _demo_mail(s) if m["id"] not in seen]
+    print(f"  {len(new)} emails from the demo store arrived in the mail sink:")
     for m in new:
-        print(f"    {m['subject']}")
+        print(f"    to {m['rcpt_tos'][0]:28} {m['subject']}")
+    if not new:
+        print("  (none yet: the services may still be working through earlier events; see `aftercart mail list`)")
+    _show_points_and_reviews(s, {m["rcpt_tos"][0] for m in new})
+
+
+def _show_points_and_reviews(s: StackSettings, emails: set[str]) -> None:
+    """Points and review requests of the demo's customers (guests by email, accounts by id)."""
+    from shared.ids import customer_key
+    loyalty, reviews = services.component(s, "loyalty").address, services.component(s, "reviews").address
+    keys = sorted({customer_key("demo", 0, e) for e in emails} | {f"demo:c{i}" for i in range(1, 6)})
+    for key in keys:
+        bal = httpx.get(f"{loyalty}/customers/{key}/balance", timeout=5).json()
+        reqs = httpx.get(f"{reviews}/requests", params={"customer_key": key}, timeout=5).json()
+        if bal.get("pending") or bal.get("available") or reqs:
+            print(f"  {key[:24]:24} points pending {bal['pending']:>4}, available {bal['available']:>4}; "
+                  f"review requests {len(reqs)} (due {', '.join(r['due_at'][:10] for r in reqs) or '-'})")
 
 
 def where() -> None:

@@ -66,7 +66,9 @@ def services(stack, tmp_path_factory):
     try:
         for name, port in PORTS.items():
             wait_ready(port)
-        yield {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+        urls["log_dir"] = str(log_dir)
+        yield urls
     finally:
         for p in procs.values():
             p.terminate()

@@ -7,6 +7,7 @@ import asyncio
 import html
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 
@@ -98,3 +99,9 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         subjects = sorted(m["subject"] for m in r.json())
         assert subjects == sorted([f"Thank you for your order #{placed['number']}",
                                    f"Your order #{placed['number']} is complete"])
+
+    # The services logged the journey without personal data or secrets.
+    logs = "".join(p.read_text() for p in Path(services["log_dir"]).glob("*.log"))
+    assert placed["id"] and '"event_handled"' in logs
+    for private in (email, placed["billing"]["first_name"] + " ", placed["billing"]["phone"], secret, API_TOKEN):
+        assert private not in logs

@@ -56,7 +56,8 @@ async def send_one(pool, mailer: SmtpMailer, settings) -> bool:
             msg = mailer.build(message_id=row["message_id"], to=row["to_address"], subject=row["subject"],
                                text=row["body_text"], html=row["body_html"],
                                headers={"X-Aftercart-Message-Id": row["message_id"],
-                                        "X-Aftercart-Template": row["template"]})
+                                        "X-Aftercart-Template": row["template"],
+                                        "X-Aftercart-Store": row["customer_key"].split(":", 1)[0]})
             try:
                 await mailer.send(msg)
             except Exception as exc:
