@@ -1,6 +1,8 @@
 """Worker factories a service hands to its Runtime: the consumer loop and the outbox relay."""
 from __future__ import annotations
 
+from functools import partial
+
 from shared.kafka.consumer import ConsumerLoop, Handler
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime, WorkerFactory
@@ -23,3 +25,8 @@ def relay_worker(service: str) -> WorkerFactory:
         await OutboxRelay(rt.pool, rt.producer, service, rt.settings.relay_batch_size,
                           rt.settings.relay_idle_poll_s).run()
     return run
+
+
+def bind(handlers: dict, **deps) -> dict[str, Handler]:
+    """Give each handler its dependencies, so the loop can call it with (event, conn)."""
+    return {event_type: partial(fn, **deps) for event_type, fn in handlers.items()}

@@ -8,7 +8,7 @@ from services.loyalty import handlers
 from services.loyalty.config import LoyaltySettings
 from shared.runtime import Runtime
 from shared.topics import ORDERS
-from shared.workers import consumer_worker, relay_worker
+from shared.workers import bind, consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -22,9 +22,9 @@ class Loyalty:
 
 def bootstrap(settings: LoyaltySettings | None = None) -> Loyalty:
     s = settings or LoyaltySettings()
-    handlers.Deps.points_per_unit = s.points_per_unit
+    bound = bind(handlers.HANDLERS, deps=handlers.Deps(points_per_unit=s.points_per_unit))
     runtime = Runtime("loyalty", s, MIGRATIONS, {
-        "loyalty-consumer": consumer_worker("loyalty", TOPICS, handlers.HANDLERS),
+        "loyalty-consumer": consumer_worker("loyalty", TOPICS, bound),
         "loyalty-relay": relay_worker("loyalty"),
     })
     return Loyalty(settings=s, runtime=runtime)

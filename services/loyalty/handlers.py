@@ -5,6 +5,7 @@ transaction (rows to the ledger, events to the outbox), keyed by the causing eve
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import asyncpg
@@ -16,8 +17,9 @@ from shared.events.envelope import Envelope, Outgoing, derived_event_id
 from shared.topics import LOYALTY
 
 
+@dataclass(frozen=True)
 class Deps:
-    """What the handlers need besides the transaction; set once by bootstrap."""
+    """What the handlers need besides the event and the transaction (wired by bootstrap)."""
     points_per_unit: Decimal = Decimal("1")
 
 
@@ -43,12 +45,12 @@ async def _move(event: Envelope, conn: asyncpg.Connection, *, bucket: str, point
             "bucket": bucket})])
 
 
-async def on_order_paid(event: Envelope, conn: asyncpg.Connection) -> None:
-    pts = points_for(earning_base(event.data), Deps.points_per_unit)
+async def on_order_paid(event: Envelope, conn: asyncpg.Connection, deps: Deps) -> None:
+    pts = points_for(earning_base(event.data), deps.points_per_unit)
     await _move(event, conn, bucket="pending", points=pts, reason="order.paid", announce="points.pending")
 
 
-async def on_order_completed(event: Envelope, conn: asyncpg.Connection) -> None:
+async def on_order_completed(event: Envelope, conn: asyncpg.Connection, deps: Deps) -> None:
     d = event.data
     pending = await PgLedger(conn).order_points(d["store_id"], d["order_id"], "pending")
     if pending > 0:
@@ -57,7 +59,7 @@ async def on_order_completed(event: Envelope, conn: asyncpg.Connection) -> None:
                     announce="points.available")
 
 
-async def on_order_refunded(event: Envelope, conn: asyncpg.Connection) -> None:
+async def on_order_refunded(event: Envelope, conn: asyncpg.Connection, deps: Deps) -> None:
     d = event.data
     ledger = PgLedger(conn)
     earned = await ledger.earned_for_order(d["store_id"], d["order_id"])
@@ -74,7 +76,7 @@ async def on_order_refunded(event: Envelope, conn: asyncpg.Connection) -> None:
             "points": take})])
 
 
-async def on_order_cancelled(event: Envelope, conn: asyncpg.Connection) -> None:
+async def on_order_cancelled(event: Envelope, conn: asyncpg.Connection, deps: Deps) -> None:
     d = event.data
     pending = await PgLedger(conn).order_points(d["store_id"], d["order_id"], "pending")
     await _move(event, conn, bucket="pending", points=-pending, reason="order.cancelled",

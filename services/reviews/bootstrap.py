@@ -8,7 +8,7 @@ from services.reviews import handlers
 from services.reviews.config import ReviewsSettings
 from shared.runtime import Runtime
 from shared.topics import ORDERS
-from shared.workers import consumer_worker, relay_worker
+from shared.workers import bind, consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -22,9 +22,9 @@ class Reviews:
 
 def bootstrap(settings: ReviewsSettings | None = None) -> Reviews:
     s = settings or ReviewsSettings()
-    handlers.Deps.request_delay_days = s.request_delay_days
+    bound = bind(handlers.HANDLERS, deps=handlers.Deps(request_delay_days=s.request_delay_days))
     runtime = Runtime("reviews", s, MIGRATIONS, {
-        "reviews-consumer": consumer_worker("reviews", TOPICS, handlers.HANDLERS),
+        "reviews-consumer": consumer_worker("reviews", TOPICS, bound),
         "reviews-relay": relay_worker("reviews"),
     })
     return Reviews(settings=s, runtime=runtime)
