@@ -100,6 +100,17 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert subjects == sorted([f"Thank you for your order #{placed['number']}",
                                    f"Your order #{placed['number']} is complete"])
 
+        # Every service shows the journey on /metrics (what dashboards read).
+        metrics = {n: (await client.get(f"{services[n]}/metrics")).text for n in ("ingest", "notifier", "loyalty", "reviews")}
+        assert 'ingest_deliveries_total{outcome="applied",topic="order.created"}' in metrics["ingest"]
+        assert 'ingest_events_produced_total{type="order.placed"}' in metrics["ingest"]
+        assert 'ingest_outbox_published_total{type="order.paid"}' in metrics["ingest"]
+        assert 'notifier_messages_sent_total{channel="email",template="order_thanks"}' in metrics["notifier"]
+        assert 'loyalty_events_consumed_total{outcome="handled",type="order.paid"}' in metrics["loyalty"]
+        assert 'reviews_events_consumed_total{outcome="handled",type="order.completed"}' in metrics["reviews"]
+        for text in metrics.values():
+            assert email not in text and f'"{placed["id"]}"' not in text  # no ids or emails as labels
+
     # The services logged the journey without personal data or secrets.
     logs = "".join(p.read_text() for p in Path(services["log_dir"]).glob("*.log"))
     assert placed["id"] and '"event_handled"' in logs
