@@ -1,10 +1,11 @@
 """Notifier's HTTP app. Run: `uvicorn services.notifier.entrypoints.api:create_app --factory --port 8002`."""
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 
 from services.notifier.bootstrap import bootstrap
 from services.notifier.config import NotifierSettings
+from shared.http import pool_or_503
 from shared.service_app import build_app
 
 
@@ -14,9 +15,7 @@ def messages_router() -> APIRouter:
     @router.get("/messages", summary="Messages for a customer (status, template, times; no bodies)")
     async def messages(request: Request, customer_key: str = Query(min_length=3, max_length=200),
                        limit: int = Query(default=50, ge=1, le=500)) -> list[dict]:
-        pool = request.app.state.notifier.runtime.pool
-        if pool is None:
-            raise HTTPException(503, "storage unavailable, retry later")
+        pool = pool_or_503(request.app.state.notifier.runtime)
         rows = await pool.fetch(
             "SELECT message_id, cause_event_id, cause_type, template, channel, status, attempts, created_at,"
             " sent_at FROM messages WHERE customer_key = $1 ORDER BY created_at DESC LIMIT $2",

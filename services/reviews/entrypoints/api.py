@@ -1,10 +1,11 @@
 """Reviews' HTTP app. Run: `uvicorn services.reviews.entrypoints.api:create_app --factory --port 8004`."""
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 
 from services.reviews.bootstrap import bootstrap
 from services.reviews.config import ReviewsSettings
+from shared.http import pool_or_503
 from shared.service_app import build_app
 
 
@@ -13,9 +14,7 @@ def requests_router() -> APIRouter:
 
     @router.get("/requests", summary="Review requests of a customer")
     async def list_requests(request: Request, customer_key: str = Query(min_length=3, max_length=200)) -> list[dict]:
-        pool = request.app.state.reviews.runtime.pool
-        if pool is None:
-            raise HTTPException(503, "storage unavailable, retry later")
+        pool = pool_or_503(request.app.state.reviews.runtime)
         rows = await pool.fetch("SELECT request_id, store_id, order_id, product_ids, status, due_at, created_at"
                                 " FROM review_requests WHERE customer_key = $1 ORDER BY created_at DESC LIMIT 200",
                                 customer_key)
