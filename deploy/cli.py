@@ -8,11 +8,13 @@ from deploy.demo import demo_cmd, where
 from deploy.services import services_app
 from deploy.stack.mailcli import mail_app
 from deploy.stack.runner import stack_app
+from services.ingest.entrypoints.cli import ingest_app
 
 app = typer.Typer(help="Aftercart: post-purchase engine for WooCommerce.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(mail_app, name="mail")
 app.add_typer(services_app, name="services")
+app.add_typer(ingest_app, name="ingest")
 app.command("demo")(demo_cmd)
 app.command("where", help="Where to look: API docs, mail sink, metrics, logs.")(where)
 

@@ -34,6 +34,20 @@ def ops_router(readiness: ReadinessFn) -> APIRouter:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    import asyncpg
+
+    # Safety nets: input PostgreSQL refuses (a NUL character, an impossible value) or a duplicate
+    # of something unique is the caller's mistake — say so with a 4xx, never a 500.
+    @app.exception_handler(asyncpg.exceptions.DataError)
+    async def _bad_value(_: Request, exc: asyncpg.exceptions.DataError) -> JSONResponse:
+        return JSONResponse({"error": "invalid_value", "message": "a value was not acceptable to storage"},
+                            status_code=400)
+
+    @app.exception_handler(asyncpg.exceptions.UniqueViolationError)
+    async def _conflict(_: Request, exc: asyncpg.exceptions.UniqueViolationError) -> JSONResponse:
+        return JSONResponse({"error": "conflict", "message": f"already exists ({exc.constraint_name})"},
+                            status_code=409)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import asyncpg
 
@@ -38,6 +39,8 @@ class Delivery:
     delivery_id: str | None = None
     webhook_id: str | None = None
     origin: str = "webhook"  # or "reconcile"
+    # Refund id → refund resource (GET /orders/<id>/refunds/<rid>), when the caller fetched them.
+    refund_details: dict | None = None
 
     @property
     def resource(self) -> str:
@@ -71,7 +74,7 @@ async def _apply(derive: Derive, delivery: Delivery, journal: PgJournal) -> Deri
 
 
 async def on_order(delivery: Delivery, journal: PgJournal) -> Derivation | None:
-    return await _apply(derive_order_events, delivery, journal)
+    return await _apply(partial(derive_order_events, refund_details=delivery.refund_details), delivery, journal)
 
 
 async def on_customer(delivery: Delivery, journal: PgJournal) -> Derivation | None:

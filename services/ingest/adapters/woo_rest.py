@@ -1,8 +1,9 @@
 """WooRestClient: the WooCommerce REST API calls ingest makes (reconcile, refunds, webhook health).
 
-Auth: HTTP Basic with the consumer key/secret, which WooCommerce accepts over HTTPS. Plain-HTTP
-stores need OAuth 1.0a, which this client doesn't speak; the one exception is a loopback store
-(the local simulator), where the key/secret go as query parameters as WooCommerce allows.
+Auth: HTTP Basic with the consumer key/secret, which WooCommerce accepts over HTTPS. Plain HTTP
+needs OAuth 1.0a, which this client doesn't speak, so http is refused except on loopback (the
+local store simulator, which takes Basic over http). The key never goes in the query string:
+httpx logs every request URL at INFO, and the service's logs must not hold the secret.
 """
 from __future__ import annotations
 
@@ -11,56 +12,93 @@ from urllib.parse import urlsplit
 
 import httpx
 
+PER_PAGE = 100  # WooCommerce's maximum
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 class WooRestError(Exception):
-    pass
+    """The store answered, but not with what was asked (status, WP error code, or shape)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class WooRestClient:
     def __init__(self, base_url: str, consumer_key: str, consumer_secret: str, timeout_s: float = 20.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base = base_url.rstrip("/") + "/wp-json/wc/v3"
         parts = urlsplit(base_url)
-        self._query_auth = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-        self._auth = (consumer_key, consumer_secret)
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+            # Basic over plain http would send the secret in clear, and WooCommerce refuses it anyway.
+            raise WooRestError(f"REST URL must be https (got {parts.scheme}://{parts.hostname})")
+        self.base = base_url.rstrip("/") + "/wp-json/wc/v3"
         self._http = httpx.AsyncClient(timeout=timeout_s, transport=transport, follow_redirects=False,
-                                       auth=None if self._query_auth else self._auth)
+                                       auth=(consumer_key, consumer_secret))
 
     async def close(self) -> None:
         await self._http.aclose()
 
     async def _get(self, path: str, params: dict | None = None) -> httpx.Response:
-        params = dict(params or {})
-        if self._query_auth:
-            params.update(consumer_key=self._auth[0], consumer_secret=self._auth[1])
         resp = await self._http.get(self.base + path, params=params)
         if resp.status_code != 200:
-            code = resp.json().get("code", "") if resp.headers.get("content-type", "").startswith(
-                "application/json") else ""
-            raise WooRestError(f"GET {path} → {resp.status_code} {code}")
+            code = ""
+            if resp.headers.get("content-type", "").startswith("application/json"):
+                try:
+                    body = resp.json()
+                    code = str(body.get("code", "")) if isinstance(body, dict) else ""
+                except ValueError:
+                    pass
+            raise WooRestError(f"GET {path} → {resp.status_code} {code}".rstrip(), resp.status_code)
         return resp
 
+    async def _json(self, path: str, params: dict | None = None) -> tuple[object, httpx.Response]:
+        resp = await self._get(path, params)
+        try:
+            return resp.json(), resp
+        except ValueError as exc:  # a PHP notice or an HTML page in front of the JSON
+            raise WooRestError(f"GET {path} → not JSON") from exc
+
     async def pages(self, path: str, params: dict) -> AsyncIterator[list[dict]]:
-        """Every page of a collection, following X-WP-TotalPages."""
+        """Every page of a collection, following X-WP-TotalPages (re-read on each page: it grows
+        if resources are added while we page)."""
         page = 1
         while True:
-            resp = await self._get(path, {**params, "page": page, "per_page": 100})
-            yield resp.json()
+            body, resp = await self._json(path, {**params, "page": page, "per_page": PER_PAGE})
+            if not isinstance(body, list):
+                raise WooRestError(f"GET {path} → not a list")
+            items = [item for item in body if isinstance(item, dict)]
+            if items:
+                yield items
             total_pages = int(resp.headers.get("x-wp-totalpages", "1") or 1)
-            if page >= total_pages:
+            if not body or page >= total_pages:
                 return
             page += 1
 
-    def modified_since(self, resource: str, modified_after: str) -> AsyncIterator[list[dict]]:
-        return self.pages(f"/{resource}", {"modified_after": modified_after, "dates_are_gmt": "true",
-                                           "orderby": "modified", "order": "asc"})
+    def modified_since(self, resource: str, modified_after: str | None, status: str | None = None
+                       ) -> AsyncIterator[list[dict]]:
+        """Orders or products modified after a UTC time (None: all), newest first.
+
+        Newest first on purpose: a resource saved while we page moves to page 1 (already read), so
+        the rest shift one place *later* and one is read twice (the snapshot diff drops it). Oldest
+        first would shift them *earlier* and silently skip one, below the cursor for good.
+        """
+        params = {"orderby": "modified", "order": "desc"}
+        if modified_after is not None:
+            params.update(modified_after=modified_after, dates_are_gmt="true")
+        if status is not None:
+            params["status"] = status
+        return self.pages(f"/{resource}", params)
 
     def customers(self) -> AsyncIterator[list[dict]]:
-        # WooCommerce's customers endpoint has no modified_after: a full scan it is.
+        # WooCommerce's customers endpoint has no modified_after: a full scan it is. Every role,
+        # as customer.created/updated webhooks fire for every role too.
         return self.pages("/customers", {"orderby": "id", "order": "asc", "role": "all"})
 
     async def refund(self, order_id: int, refund_id: int) -> dict:
-        return (await self._get(f"/orders/{order_id}/refunds/{refund_id}")).json()
+        body, _ = await self._json(f"/orders/{order_id}/refunds/{refund_id}")
+        if not isinstance(body, dict):
+            raise WooRestError(f"refund {refund_id} → not an object")
+        return body
 
     async def webhooks(self) -> list[dict]:
         out: list[dict] = []

@@ -1,16 +1,25 @@
 """Ingest in-process (its real FastAPI app, real PostgreSQL and Kafka), a registered store per
-test, and a reader of what ingest wrote to its outbox and to Kafka."""
+test, and a reader of what ingest wrote to its outbox and to Kafka; for reconciliation, the store
+simulator served over real HTTP as that store's REST API."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import orjson
 import pytest
+import uvicorn
 
+from deploy.storesim import SimClock, Store
+from deploy.storesim import create_app as create_sim_app
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.api import create_app
+from services.ingest.entrypoints.reconcile import SCHEDULE_LOCK
 
 TOKEN = "it-ingest-token"
 
@@ -55,3 +64,64 @@ async def ingest(ingest_app, uid):
                             json={"store_id": store_id, "source_url": source, "webhook_secret": secret})
         assert r.status_code == 201, r.text
         yield IngestClient(http=http, app=ingest_app, store_id=store_id, source=source, secret=secret)
+
+
+# --- A store simulator served over real HTTP, registered as the `ingest` store's REST API -----
+
+SIM_CK, SIM_CS = "ck_it_reconcile", "cs_it_reconcile"
+
+
+@dataclass
+class SimStore:
+    store: object  # deploy.storesim.Store
+    clock: object  # deploy.storesim.SimClock: dates a day in the past, 1 s per store action
+    url: str
+
+
+def closed_port() -> socket.socket:
+    """A bound, never-listening socket: connecting to its port is refused for as long as it's held."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture
+def storesim(ingest):
+    """The simulator (a store with the `ingest` store's home URL) served by uvicorn on a free port,
+    in its own thread so blocking calls in a test (a CLI subprocess) don't stall it."""
+    clock = SimClock(start=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1))
+    store = Store(ingest.source, clock=clock)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_sim_app(store, consumer_key=SIM_CK, consumer_secret=SIM_CS),
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "store simulator did not start"
+        time.sleep(0.02)
+    yield SimStore(store=store, clock=clock, url=f"http://127.0.0.1:{sock.getsockname()[1]}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+async def rest_store(ingest, storesim):
+    """The `ingest` store registered again through POST /stores, now with the simulator's REST URL
+    and API key. The test holds the reconcile schedule's lock, so an ingest sharing this database
+    (a running demo) can't reconcile the simulator behind the test's back; afterwards the
+    credentials are dropped, so it doesn't keep trying a simulator that is gone."""
+    async with ingest.pool.acquire() as hold:
+        await hold.execute("SELECT pg_advisory_lock($1)", SCHEDULE_LOCK)
+        try:
+            r = await ingest.http.post("/stores", headers={"Authorization": f"Bearer {TOKEN}"}, json={
+                "store_id": ingest.store_id, "source_url": ingest.source, "webhook_secret": ingest.secret,
+                "rest_url": storesim.url, "consumer_key": SIM_CK, "consumer_secret": SIM_CS})
+            assert r.status_code == 201 and r.json()["rest_url"].rstrip("/") == storesim.url, r.text
+            yield storesim
+        finally:
+            await ingest.pool.execute("UPDATE stores SET rest_url = NULL, consumer_key = NULL,"
+                                      " consumer_secret = NULL WHERE store_id = $1", ingest.store_id)
+            await hold.execute("SELECT pg_advisory_unlock($1)", SCHEDULE_LOCK)
