@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from datetime import datetime, timezone
 
 import asyncpg
@@ -24,20 +25,25 @@ log = get_logger(__name__)
 _RELAY_LOCK = 727_002
 
 
+# Parameters $1..$7: the columns of `columns(events)`. A repeated event id is ignored.
+INSERT = ("INSERT INTO outbox (event_id, event_type, topic, key, source, subject, payload)"
+          " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+          " $7::bytea[])"
+          " ON CONFLICT (event_id) DO NOTHING RETURNING seq")
+
+
+def columns(events: list[Outgoing]) -> list[list]:
+    """The seven column arrays `INSERT` takes, one element per event."""
+    rows = [(o.envelope.id, o.envelope.type, o.topic, o.key, o.envelope.source, o.envelope.subject,
+             o.envelope.to_bytes()) for o in events]
+    return list(map(list, zip(*rows)))
+
+
 async def write(conn: asyncpg.Connection, events: list[Outgoing]) -> int:
     """Insert events into the outbox; a repeated event id is ignored. Returns rows inserted."""
     if not events:
         return 0
-    rows = [(o.envelope.id, o.envelope.type, o.topic, o.key, o.envelope.source, o.envelope.subject,
-             o.envelope.to_bytes()) for o in events]
-    result = await conn.fetch(
-        "INSERT INTO outbox (event_id, event_type, topic, key, source, subject, payload)"
-        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-        " $7::bytea[])"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING seq",
-        *map(list, zip(*rows)),
-    )
-    return len(result)
+    return len(await conn.fetch(INSERT, *columns(events)))
 
 
 async def stats(conn: asyncpg.Connection) -> dict:
@@ -89,9 +95,11 @@ class OutboxRelay:
                 await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
                                    [r["seq"] for r in rows])
         now = datetime.now(timezone.utc)
+        observe = self.metrics.publish_latency.observe
         for r in rows:
-            self.metrics.published.labels(r["event_type"]).inc()
-            self.metrics.publish_latency.observe((now - r["created_at"]).total_seconds())
+            observe((now - r["created_at"]).total_seconds())
+        for event_type, n in Counter(r["event_type"] for r in rows).items():  # one labels() per type
+            self.metrics.published.labels(event_type).inc(n)
         return len(rows)
 
     async def _refresh_stats(self, conn: asyncpg.Connection) -> None:

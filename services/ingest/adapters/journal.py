@@ -28,21 +28,32 @@ _LOCK_AND_READ = (
     "INSERT INTO snapshots AS s (store_id, resource, resource_id, state) VALUES ($1, $2, $3, 'null'::jsonb)"
     " ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = s.state RETURNING s.state")
 _READ = "SELECT state FROM snapshots WHERE store_id = $1 AND resource = $2 AND resource_id = $3"
-# Parameters are numbered from 1 after the main statement's own ($k, $k+1, $k+2, $k+3).
-_SAVE_CTE = (
-    "INSERT INTO snapshots (store_id, resource, resource_id, state) VALUES (${0},${1},${2},${3}::jsonb)"
-    " ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()")
-_DROP_PLACEHOLDER_CTE = (
-    "DELETE FROM snapshots WHERE store_id = ${0} AND resource = ${1} AND resource_id = ${2}"
-    " AND state = 'null'::jsonb")
+
+
+def _save(first: int) -> str:
+    """Upsert one snapshot; its parameters are $first … $first+3."""
+    a, b, c, d = (f"${first + i}" for i in range(4))
+    return (f"INSERT INTO snapshots (store_id, resource, resource_id, state) VALUES ({a},{b},{c},{d}::jsonb)"
+            " ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = EXCLUDED.state,"
+            " updated_at = now()")
+
+
+def _drop_placeholder(first: int) -> str:
+    a, b, c = (f"${first + i}" for i in range(3))
+    return (f"DELETE FROM snapshots WHERE store_id = {a} AND resource = {b} AND resource_id = {c}"
+            " AND state = 'null'::jsonb")
+
+
 _DELIVERY = (
     "INSERT INTO deliveries (store_id, topic, resource, resource_id, delivery_id, webhook_id,"
     " origin, body, outcome, events) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id")
-_PUBLISH = f"SELECT count(*) FROM ({outbox.INSERT_RETURNING}) AS inserted"
-
-
-def _with(cte: str, first: int, main: str) -> str:
-    return f"WITH side AS ({cte.format(first, first + 1, first + 2, first + 3)}) {main}"
+_SAVE = _save(1)
+_DROP_PLACEHOLDER = _drop_placeholder(1)
+# One statement each: data-modifying CTEs all run, whether or not the main query reads them.
+_PUBLISH = f"WITH inserted AS ({outbox.INSERT}) SELECT count(*) FROM inserted"  # outbox: $1..$7
+_PUBLISH_AND_SAVE = f"WITH side AS ({_save(8)}), inserted AS ({outbox.INSERT}) SELECT count(*) FROM inserted"
+_DELIVERY_AND_SAVE = f"WITH side AS ({_save(11)}) {_DELIVERY}"
+_DELIVERY_AND_DROP_PLACEHOLDER = f"WITH side AS ({_drop_placeholder(11)}) {_DELIVERY}"
 
 
 class PgJournal:
@@ -75,7 +86,7 @@ class PgJournal:
     async def _flush_but_one(self) -> tuple[str, str, str, str] | None:
         """Write all pending snapshots but the last, which the caller's statement carries."""
         while len(self._pending) > 1:
-            await self.conn.execute(_SAVE_CTE.format(1, 2, 3, 4), *self._pending.pop(0))
+            await self.conn.execute(_SAVE, *self._pending.pop(0))
         return self._pending.pop() if self._pending else None
 
     def _saved(self, snap: tuple[str, str, str, str] | None) -> None:
@@ -90,7 +101,7 @@ class PgJournal:
         snap = await self._flush_but_one()
         if snap is None:
             return await self.conn.fetchval(_PUBLISH, *columns)
-        inserted = await self.conn.fetchval(_with(_SAVE_CTE, 8, _PUBLISH), *columns, *snap)
+        inserted = await self.conn.fetchval(_PUBLISH_AND_SAVE, *columns, *snap)
         self._saved(snap)
         return inserted
 
@@ -100,7 +111,7 @@ class PgJournal:
         args = (store_id, topic, resource, resource_id, delivery_id, webhook_id, origin, body, outcome, events)
         snap = await self._flush_but_one()
         if snap is not None:
-            row = await self.conn.fetchval(_with(_SAVE_CTE, 11, _DELIVERY), *args, *snap)
+            row = await self.conn.fetchval(_DELIVERY_AND_SAVE, *args, *snap)
             self._saved(snap)
         else:
             row = None
@@ -109,9 +120,9 @@ class PgJournal:
         while self._placeholders:
             key = self._placeholders.pop()
             if row is None:
-                row = await self.conn.fetchval(_with(_DROP_PLACEHOLDER_CTE, 11, _DELIVERY), *args, *key)
+                row = await self.conn.fetchval(_DELIVERY_AND_DROP_PLACEHOLDER, *args, *key)
             else:
-                await self.conn.execute(_DROP_PLACEHOLDER_CTE.format(1, 2, 3), *key)
+                await self.conn.execute(_DROP_PLACEHOLDER, *key)
         if row is None:
             row = await self.conn.fetchval(_DELIVERY, *args)
         return row

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench.ingest_bench`. See bench/README.md."""
