@@ -13,6 +13,9 @@ def create_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
+        # Bigger batches: the relay sends hundreds of small events at once; measured in
+        # bench/ingest_bench.py, the broker's CPU per event drops about 10x.
+        max_batch_size=512 * 1024,
         request_timeout_ms=15000,
     )
 
