@@ -76,10 +76,19 @@ class MailStore:
         return parsed
 
     def messages(self, to: str | None = None) -> list[dict]:
-        out = [m for i in self.ids() if (m := self.get(i)) is not None]
-        if to:
-            to = to.strip().lower()
-            out = [m for m in out if to in m["_addresses"]]
+        if not to:
+            return [m for i in self.ids() if (m := self.get(i)) is not None]
+        to = to.strip().lower()
+        out = []
+        for i in self.ids():
+            if i not in self._parsed:
+                # Reading bytes is cheap, parsing MIME is not: parse only the files that can match.
+                raw = self.raw(i)
+                if raw is None or to.encode() not in raw.lower():
+                    continue
+            m = self.get(i)
+            if m is not None and to in m["_addresses"]:
+                out.append(m)
         return out
 
     def clear(self) -> int:

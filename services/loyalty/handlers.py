@@ -13,8 +13,8 @@ import asyncpg
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.domain.points import earning_base, points_for, reversal_for
 from shared import outbox
+from shared.events.born import born_event
 from shared.events.envelope import Envelope, Outgoing, derived_event_id
-from shared.topics import LOYALTY
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,8 @@ class Deps:
 
 
 def _announce(cause: Envelope, event_type: str, key: str, data: dict) -> Outgoing:
-    env = Envelope(id=derived_event_id(cause.id, event_type), source="/services/loyalty", type=event_type,
-                   subject=f"customer/{key}", time=cause.time, data=data)
-    return Outgoing(topic=LOYALTY.name, key=key, envelope=env)
+    return born_event(service="loyalty", cause_id=cause.id, event_type=event_type, key=key, time=cause.time,
+                      data=data)
 
 
 async def _move(event: Envelope, conn: asyncpg.Connection, *, bucket: str, points: int, reason: str,

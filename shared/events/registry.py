@@ -15,8 +15,12 @@ from pydantic import BaseModel
 
 from shared.events.catalog import ProductDeleted, ProductUpserted
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
+from shared.events.loyalty import CouponIssued, PointsExpiry, PointsMoved, ReferralRewarded, TierChanged
+from shared.events.notifications import MessageOutcome
 from shared.events.orders import (OrderDeleted, OrderEvent, OrderRefunded, OrderShipped,
                                   OrderStatusChanged)
+from shared.events.profiles import ProfileUpdated
+from shared.events.reviews import ReviewHelpRequested, ReviewPublished, ReviewRequest, ReviewSubmitted
 
 
 class UnknownEventType(LookupError):
@@ -44,6 +48,27 @@ DATA_MODELS: dict[tuple[str, int], type[BaseModel]] = {
     # catalog.v1 (ingest)
     ("product.upserted", 1): ProductUpserted,
     ("product.deleted", 1): ProductDeleted,
+    # loyalty.v1 (loyalty)
+    ("points.pending", 1): PointsMoved,
+    ("points.available", 1): PointsMoved,
+    ("points.reversed", 1): PointsMoved,
+    ("points.expiring", 1): PointsExpiry,
+    ("points.expired", 1): PointsExpiry,
+    ("tier.changed", 1): TierChanged,
+    ("coupon.issued", 1): CouponIssued,
+    ("referral.rewarded", 1): ReferralRewarded,
+    # reviews.v1 (reviews)
+    ("review.requested", 1): ReviewRequest,
+    ("review.reminder_due", 1): ReviewRequest,
+    ("review.submitted", 1): ReviewSubmitted,
+    ("review.help_requested", 1): ReviewHelpRequested,
+    ("review.published", 1): ReviewPublished,
+    # notifications.v1 (notifier)
+    ("message.sent", 1): MessageOutcome,
+    ("message.failed", 1): MessageOutcome,
+    ("message.suppressed", 1): MessageOutcome,
+    # profiles.v1 (faust profiles app)
+    ("profile.updated", 1): ProfileUpdated,
 }
 
 

@@ -16,6 +16,8 @@ from services.ingest.handlers import Delivery, InvalidPayload, ingest
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+# PostgreSQL away or restarting: the delivery can't be made durable, so WooCommerce must not get a 200.
+_STORAGE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -51,7 +53,11 @@ def webhook_router() -> APIRouter:
             return _error(400, "missing_topic", "X-WC-Webhook-Topic header is required")
         if app.runtime.pool is None:
             return _error(503, "not_ready", "storage unavailable, retry later")
-        store = await app.stores.by_source(h.get("x-wc-webhook-source", ""))
+        try:
+            store = await app.stores.by_source(h.get("x-wc-webhook-source", ""))
+        except _STORAGE_DOWN as exc:
+            log.error("store_lookup_failed", error=type(exc).__name__)
+            return _error(503, "storage_unavailable", "could not read the store registry, retry later")
         if not verify(store.active_secrets() if store else [], body, h.get("x-wc-webhook-signature")):
             metrics.signature_failures.labels(store.store_id if store else "unknown").inc()
             metrics.rejected.labels("signature").inc()
@@ -74,7 +80,11 @@ def webhook_router() -> APIRouter:
         except InvalidPayload as exc:
             metrics.rejected.labels("invalid_payload").inc()
             return _error(400, "invalid_payload", f"the {delivery.resource} payload is not usable: {exc}")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except asyncpg.DataError:
+            # A value PostgreSQL refuses (e.g. a NUL character inside a string): the caller's data.
+            metrics.rejected.labels("invalid_payload").inc()
+            return _error(400, "invalid_payload", "the payload holds a value that cannot be stored")
+        except _STORAGE_DOWN as exc:
             log.error("delivery_not_stored", error=type(exc).__name__, topic=topic)
             return _error(503, "storage_unavailable", "could not store the delivery, retry later")
         return JSONResponse({"outcome": result.outcome, "events": result.events}, status_code=200)

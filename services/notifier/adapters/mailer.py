@@ -7,7 +7,7 @@ collapse it.
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid  # noqa: F401  (make_msgid documented alternative)
+from email.utils import format_datetime
 from datetime import datetime, timezone
 
 import aiosmtplib

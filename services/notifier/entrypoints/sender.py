@@ -16,9 +16,9 @@ from services.notifier.adapters.mailer import SmtpMailer
 from services.notifier.adapters.messages import PgMessages
 from services.notifier.metrics import notifier_metrics
 from shared import outbox
-from shared.events.envelope import Envelope, Outgoing, derived_event_id, utcnow
+from shared.events.born import born_event
+from shared.events.envelope import Outgoing, utcnow
 from shared.logging import get_logger
-from shared.topics import NOTIFICATIONS
 
 log = get_logger(__name__)
 
@@ -30,9 +30,8 @@ def _outcome_event(row, status: str, error: str | None = None) -> Outgoing:
             "cause_type": row["cause_type"]}
     if error:
         data["error"] = error
-    env = Envelope(id=derived_event_id(row["message_id"], event_type), source="/services/notifier",
-                   type=event_type, subject=f"customer/{row['customer_key']}", time=utcnow(), data=data)
-    return Outgoing(topic=NOTIFICATIONS.name, key=row["customer_key"], envelope=env)
+    return born_event(service="notifier", cause_id=row["message_id"], event_type=event_type,
+                      key=row["customer_key"], time=utcnow(), data=data)
 
 
 def _is_temporary(exc: Exception) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.ingest.handlers import HANDLERS

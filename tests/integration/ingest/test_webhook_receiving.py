@@ -114,3 +114,11 @@ async def test_internal_api_needs_the_token(ingest):
     assert (await ingest.http.get("/stores", headers={"Authorization": "Bearer wrong"})).status_code == 401
     r = await ingest.http.get("/outbox", headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 200 and set(r.json()) == {"depth", "oldest_age_seconds"}
+
+
+async def test_a_value_postgresql_refuses_is_a_400_not_a_5xx(ingest, uid):
+    o = order(uid)
+    o["status"] = "processing\u0000"  # JSON allows it; PostgreSQL's jsonb does not
+    r = await deliver(ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic="order.created", body=o)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_payload"
+    assert await ingest.deliveries() == []
