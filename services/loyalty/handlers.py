@@ -62,9 +62,13 @@ async def on_order_refunded(event: Envelope, conn: asyncpg.Connection, deps: Dep
     d = event.data
     ledger = PgLedger(conn)
     earned = await ledger.earned_for_order(d["store_id"], d["order_id"])
-    take = reversal_for(d["refund"]["amount"], d["total"], earned)
-    # Take back from pending first (not yet spendable), then from available.
     pending = await ledger.order_points(d["store_id"], d["order_id"], "pending")
+    remaining = max(pending, 0) + max(await ledger.order_points(d["store_id"], d["order_id"], "available"), 0)
+    # A full refund takes back everything the order still holds (proportional floors would leave
+    # a point or two behind); a partial one its share, never more than what is left.
+    take = remaining if d["refund"].get("is_full") else min(
+        reversal_for(d["refund"]["amount"], d["total"], earned), remaining)
+    # Take back from pending first (not yet spendable), then from available.
     from_pending = min(take, max(pending, 0))
     await _move(event, conn, bucket="pending", points=-from_pending, reason="order.refunded", announce=None)
     await _move(event, conn, bucket="available", points=-(take - from_pending), reason="order.refunded",

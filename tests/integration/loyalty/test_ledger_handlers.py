@@ -50,6 +50,13 @@ async def test_points_follow_the_order(stack, uid):
                                                                 "is_full": True}), handlers.on_order_refunded)
     assert await balance(pool, key) == {"pending": 0, "available": 0}
 
+    # Proportional shares round down; the full refund takes what is left, not 1 point less.
+    await _apply(pool, _event(uid, "order.paid", 3), handlers.on_order_paid)
+    for n, (amount, full) in enumerate([("3.30", False), ("3.30", False), ("103.40", True)]):
+        await _apply(pool, _event(uid, "order.refunded", 3, refund={"refund_id": 10 + n, "amount": amount,
+                                                                    "is_full": full}), handlers.on_order_refunded)
+    assert await balance(pool, key) == {"pending": 0, "available": 0}
+
     await _apply(pool, _event(uid, "order.paid", 2), handlers.on_order_paid)
     await _apply(pool, _event(uid, "order.cancelled", 2), handlers.on_order_cancelled)
     assert await balance(pool, key) == {"pending": 0, "available": 0}
@@ -57,5 +64,6 @@ async def test_points_follow_the_order(stack, uid):
     rows = await pool.fetch("SELECT payload FROM outbox WHERE key = $1 ORDER BY seq", key)
     types = [orjson.loads(r["payload"])["type"] for r in rows]
     assert types == ["points.pending", "points.reversed", "points.available", "points.reversed",
+                     "points.pending", "points.reversed", "points.reversed", "points.reversed",
                      "points.pending", "points.reversed"]
     await pool.close()
