@@ -81,6 +81,10 @@ def up(s: StackSettings | None = None, wait: bool = True) -> None:
 
 def down(s: StackSettings | None = None) -> None:
     s = s or StackSettings()
+    # The store simulator `aftercart demo` started goes too (identified by its pid file and marker).
+    simulator = procs.Component(name="storesim", argv=[], marker="deploy.storesim", ports={}, address="")
+    if procs.stop(s, simulator):
+        print("  storesim  stopped")
     for name in reversed(list(SERVICES)):
         print(f"  {name:9} {'stopped' if procs.stop(s, component(s, name)) else 'not running'}")
 
@@ -101,7 +105,7 @@ def up_cmd(wait: bool = typer.Option(True, "--wait/--no-wait", help="wait until 
 
 @services_app.command("down")
 def down_cmd():
-    """Stop the services `up` started."""
+    """Stop the services `up` started (and the demo's store simulator)."""
     _cli(down)
 
 
