@@ -35,6 +35,8 @@ class Runtime:
         self.connected = asyncio.Event()
         self.consumer = None  # set by the consumer worker, if the service has one
         self._tasks: list[asyncio.Task] = []
+        # Called at stop before the pool closes (e.g. to hand back a connection held for a hot path).
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self._deps = dependency_metrics(service)
 
     async def start(self) -> None:
@@ -52,6 +54,11 @@ class Runtime:
                 await asyncio.wait_for(self.producer.stop(), timeout_s)
             except (asyncio.TimeoutError, Exception) as exc:
                 log.warning("producer_stop_incomplete", error=type(exc).__name__)
+        for hook in self.on_stop:
+            try:
+                await asyncio.wait_for(hook(), timeout_s)
+            except (asyncio.TimeoutError, Exception) as exc:
+                log.warning("stop_hook_incomplete", error=type(exc).__name__)
         if self.pool is not None:
             try:
                 await asyncio.wait_for(self.pool.close(), timeout_s)

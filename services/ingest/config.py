@@ -15,6 +15,8 @@ class IngestSettings(ServiceSettings):
     api_token: str = "dev-ingest-token"
     # Largest webhook body accepted; WooCommerce orders are a few KB, a huge one is an attack.
     max_body_bytes: int = 1_048_576
+    # Most webhook deliveries committed in one transaction (concurrent ones share it; 1 = no sharing).
+    commit_batch_max: int = 256
     # Store lookups are cached this long (a rotated secret is seen by other instances within it).
     store_cache_ttl_s: float = 5.0
     # Default overlap during which the previous webhook secret is still accepted after a rotation.

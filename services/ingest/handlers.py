@@ -1,30 +1,41 @@
-"""Ingest's handlers: one per WooCommerce topic, registered in HANDLERS at the bottom.
+"""Ingest's handlers: one per WooCommerce topic, registered in HANDLERS at the bottom. A handler
+is the pure domain derivation for its resource: (store, last snapshot, payload, topic) → events,
+new snapshot, outcome.
 
-Every delivery — from a webhook or from reconciliation — goes through `ingest()`: one transaction
-records the delivery, diffs it against the resource's last snapshot (pure domain), saves the new
-snapshot and writes the derived events to the outbox. WooCommerce gets its 200 only after that
-transaction commits, so a delivery is never lost even while Kafka is down.
+Every delivery — from a webhook or from reconciliation — goes through `ingest_batch()`: one
+transaction locks the batch's resources, reads their snapshots, derives each delivery in arrival
+order against the state the previous one left, then saves the new snapshots, the outbox rows and
+the delivery rows. WooCommerce gets its 200 only after that transaction commits, so a delivery is
+never lost even while Kafka is down. Concurrent webhook deliveries share a batch
+(adapters/group_commit.py); reconciliation and replays send batches of one through `ingest()`.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 import asyncpg
 
-from services.ingest.adapters.journal import PgJournal
+from services.ingest.adapters.journal import DeliveryRow, Key, PgJournal
 from services.ingest.adapters.stores import Store
 from services.ingest.domain.customers import derive_customer_events
-from services.ingest.domain.lifecycle import Derivation, StoreContext, derive_order_events
+from services.ingest.domain.derivation import Derivation, StoreContext
+from services.ingest.domain.lifecycle import derive_order_events
 from services.ingest.domain.products import derive_product_events
 from services.ingest.metrics import IngestMetrics
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
+# Payload shapes a derivation rejects (a price that isn't a number, a list where an object goes…).
+_PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+NOT_APPLIED = frozenset({"ignored_topic", "error_body", "invalid_resource"})
+
+
 class InvalidPayload(Exception):
-    """A signed delivery whose body is not a usable resource; the transaction rolls back."""
+    """A signed delivery whose body is not a usable resource; nothing of it is stored."""
 
 
 Derive = Callable[[StoreContext, dict | None, dict, str], Derivation]
@@ -51,38 +62,27 @@ class Delivery:
         rid = self.payload.get("id")
         return str(rid) if isinstance(rid, (int, str)) and str(rid).strip().isdigit() else None
 
+    @property
+    def key(self) -> Key:
+        return (self.store.store_id, self.resource, self.resource_id or "")
+
 
 @dataclass(frozen=True)
 class Result:
     outcome: str
     events: int
-    delivery_row: int
 
 
-async def _apply(derive: Derive, delivery: Delivery, journal: PgJournal) -> Derivation | None:
-    rid = delivery.resource_id
-    if rid is None:
-        return None
-    store = delivery.store
-    await journal.lock_resource(store.store_id, delivery.resource, rid)
-    previous = await journal.snapshot(store.store_id, delivery.resource, rid)
-    ctx = StoreContext(store_id=store.store_id, timezone=store.timezone, locale=store.locale)
-    derivation = derive(ctx, previous, delivery.payload, delivery.topic)
-    if derivation.snapshot is not None:
-        await journal.save_snapshot(store.store_id, delivery.resource, rid, derivation.snapshot)
-    return derivation
+def on_order(delivery: Delivery) -> Derive:
+    return partial(derive_order_events, refund_details=delivery.refund_details)
 
 
-async def on_order(delivery: Delivery, journal: PgJournal) -> Derivation | None:
-    return await _apply(partial(derive_order_events, refund_details=delivery.refund_details), delivery, journal)
+def on_customer(delivery: Delivery) -> Derive:
+    return derive_customer_events
 
 
-async def on_customer(delivery: Delivery, journal: PgJournal) -> Derivation | None:
-    return await _apply(derive_customer_events, delivery, journal)
-
-
-async def on_product(delivery: Delivery, journal: PgJournal) -> Derivation | None:
-    return await _apply(derive_product_events, delivery, journal)
+def on_product(delivery: Delivery) -> Derive:
+    return derive_product_events
 
 
 def _is_error_body(payload: dict) -> bool:
@@ -90,43 +90,126 @@ def _is_error_body(payload: dict) -> bool:
     return "code" in payload and isinstance(payload.get("data"), dict) and "status" in payload["data"]
 
 
+def _precheck(delivery: Delivery) -> str | None:
+    """The outcome of a delivery that derives nothing, or None when it goes to its handler."""
+    if delivery.topic not in HANDLERS:
+        return "ignored_topic"
+    if _is_error_body(delivery.payload):
+        return "error_body"
+    if delivery.resource_id is None:
+        return "invalid_resource"
+    return None
+
+
+async def ingest_batch(conn: asyncpg.Connection, batch: list[Delivery], metrics: IngestMetrics
+                       ) -> list[Result | InvalidPayload]:
+    """Apply deliveries in order, in one transaction on `conn`; per delivery its Result or
+    InvalidPayload.
+
+    A value PostgreSQL refuses (asyncpg.DataError, e.g. a NUL inside a string) fails the whole
+    statement; the batch is then retried one delivery at a time so only the culprit is refused
+    (for a batch of one, the DataError is raised)."""
+    try:
+        return await _apply_batch(conn, batch, metrics)
+    except asyncpg.DataError:
+        if len(batch) == 1:
+            raise
+    results: list[Result | InvalidPayload] = []
+    for delivery in batch:
+        try:
+            results += await _apply_batch(conn, [delivery], metrics)
+        except asyncpg.DataError:
+            results.append(InvalidPayload("the payload holds a value that cannot be stored"))
+    return results
+
+
 async def ingest(pool: asyncpg.Pool, delivery: Delivery, metrics: IngestMetrics) -> Result:
-    handler = HANDLERS.get(delivery.topic)
+    """One delivery on its own (reconciliation, replays); raises InvalidPayload."""
     async with pool.acquire() as conn:
-        async with conn.transaction():
-            journal = PgJournal(conn)
-            events = 0
-            if handler is None:
-                outcome = "ignored_topic"
-            elif _is_error_body(delivery.payload):
-                outcome = "error_body"
-            else:
-                try:
-                    derivation = await handler(delivery, journal)
-                except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
-                    metrics.deliveries.labels(delivery.topic, "invalid_payload").inc()
-                    raise InvalidPayload(f"{type(exc).__name__}: {exc}"[:300]) from exc
-                if derivation is None:
-                    outcome = "invalid_resource"
-                else:
-                    outcome = derivation.outcome
-                    events = await journal.publish(derivation.events)
-                    for out in derivation.events:
-                        metrics.events_produced.labels(out.envelope.type).inc()
-            row = await journal.record_delivery(
-                store_id=delivery.store.store_id, topic=delivery.topic, resource=delivery.resource,
-                resource_id=delivery.resource_id, delivery_id=delivery.delivery_id,
-                webhook_id=delivery.webhook_id, origin=delivery.origin, body=delivery.body,
-                outcome=outcome, events=events)
-    metrics.deliveries.labels(delivery.topic if handler else "unknown", outcome).inc()
-    if outcome in ("ignored_topic", "error_body", "invalid_resource"):
-        # The delivery id and topic only: the body may hold personal data.
-        log.warning("delivery_not_applied", outcome=outcome, topic=delivery.topic,
-                    store_id=delivery.store.store_id, delivery_id=delivery.delivery_id)
-    return Result(outcome=outcome, events=events, delivery_row=row)
+        result = (await ingest_batch(conn, [delivery], metrics))[0]
+    if isinstance(result, InvalidPayload):
+        raise result
+    return result
 
 
-HANDLERS = {
+async def _apply_batch(conn: asyncpg.Connection, batch: list[Delivery], metrics: IngestMetrics
+                       ) -> list[Result | InvalidPayload]:
+    outcomes = [_precheck(d) for d in batch]
+    keys = {d.key for d, o in zip(batch, outcomes) if o is None}
+    async with conn.transaction():
+        journal = PgJournal(conn)
+        state = await journal.lock_and_read(keys)
+        changed: dict[Key, dict] = {}
+        derived: list[Derivation | InvalidPayload | None] = []
+        for delivery, outcome in zip(batch, outcomes):
+            derived.append(None if outcome else _derive(delivery, state, changed))
+        rows = _rows(batch, outcomes, derived)
+        inserted = await journal.write(changed, keys - changed.keys(), rows)
+    results = _results(batch, rows, derived, inserted)
+    _count(batch, results, derived, metrics)
+    return results
+
+
+def _derive(delivery: Delivery, state: dict[Key, dict], changed: dict[Key, dict]) -> Derivation | InvalidPayload:
+    store = delivery.store
+    ctx = StoreContext(store_id=store.store_id, timezone=store.timezone, locale=store.locale)
+    derive = HANDLERS[delivery.topic](delivery)
+    try:
+        derivation = derive(ctx, state.get(delivery.key), delivery.payload, delivery.topic)
+    except _PAYLOAD_ERRORS as exc:
+        return InvalidPayload(f"{type(exc).__name__}: {exc}"[:300])
+    if derivation.snapshot is not None:  # the next delivery of this resource in the batch diffs against it
+        state[delivery.key] = changed[delivery.key] = derivation.snapshot
+    return derivation
+
+
+def _rows(batch: list[Delivery], outcomes: list[str | None], derived: list) -> list[DeliveryRow]:
+    """The delivery rows to record (a refused delivery has none: as if it never came)."""
+    rows = []
+    for delivery, outcome, d in zip(batch, outcomes, derived):
+        if isinstance(d, InvalidPayload):
+            continue
+        rows.append(DeliveryRow(store_id=delivery.store.store_id, topic=delivery.topic, resource=delivery.resource,
+                                resource_id=delivery.resource_id, delivery_id=delivery.delivery_id,
+                                webhook_id=delivery.webhook_id, origin=delivery.origin, body=delivery.body,
+                                outcome=d.outcome if d is not None else outcome,
+                                events=d.events if d is not None else []))
+    return rows
+
+
+def _results(batch: list[Delivery], rows: list[DeliveryRow], derived: list, inserted: list[int]
+             ) -> list[Result | InvalidPayload]:
+    it = iter(zip(rows, inserted))
+    out: list[Result | InvalidPayload] = []
+    for d in derived:
+        if isinstance(d, InvalidPayload):
+            out.append(d)
+        else:
+            row, n = next(it)
+            out.append(Result(outcome=row.outcome, events=n))
+    return out
+
+
+def _count(batch: list[Delivery], results: list, derived: list, metrics: IngestMetrics) -> None:
+    """Metrics and log lines once the batch is committed."""
+    by_type: Counter[str] = Counter()
+    for delivery, result, d in zip(batch, results, derived):
+        topic = delivery.topic if delivery.topic in HANDLERS else "unknown"
+        if isinstance(result, InvalidPayload):
+            metrics.deliveries.labels(topic, "invalid_payload").inc()
+            continue
+        metrics.deliveries.labels(topic, result.outcome).inc()
+        if isinstance(d, Derivation):
+            by_type.update(e.envelope.type for e in d.events)
+        if result.outcome in NOT_APPLIED:
+            # The delivery id and topic only: the body may hold personal data.
+            log.warning("delivery_not_applied", outcome=result.outcome, topic=delivery.topic,
+                        store_id=delivery.store.store_id, delivery_id=delivery.delivery_id)
+    for event_type, n in by_type.items():
+        metrics.events_produced.labels(event_type).inc(n)
+
+
+HANDLERS: dict[str, Callable[[Delivery], Derive]] = {
     "order.created": on_order,
     "order.updated": on_order,
     "order.deleted": on_order,

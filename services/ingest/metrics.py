@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 
 class IngestMetrics:
@@ -18,6 +18,8 @@ class IngestMetrics:
                                        ["type"])
         self.webhooks_disabled = Gauge("ingest_webhooks_disabled", "Store webhooks WooCommerce disabled",
                                        ["store"])
+        self.batch_size = Histogram("ingest_commit_batch_deliveries", "Deliveries committed per transaction",
+                                    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
         self.reconciled = Counter("ingest_reconciled_resources_total", "Resources pulled by reconciliation",
                                   ["resource", "outcome"])
 

@@ -1,22 +1,21 @@
-"""PgJournal: everything ingest writes for one delivery, inside one transaction — the delivery
-row (raw bytes), the resource's snapshot, and the outbox rows of the events it produced.
+"""PgJournal: what ingest reads and writes for a batch of deliveries, in one transaction, in two
+statements whether the batch holds one delivery or two hundred (a round trip to PostgreSQL costs
+more than anything ingest computes, bench/README.md):
 
-One journal lives for one transaction and keeps its round trips to PostgreSQL few, because a
-round trip costs more than anything ingest computes (bench/README.md):
-
-- `lock_resource` locks the resource's snapshot row *and* reads it in one statement: an
-  `INSERT … ON CONFLICT DO UPDATE … RETURNING` on the snapshot's primary key. It waits for any
-  transaction holding that row (or inserting it: the first sight of a resource), then returns the
-  latest committed state — the same serialisation as a lock taken before a read, which two
-  statements would otherwise need. A resource seen for the first time gets a placeholder row
-  (state JSON `null`) that only this transaction can see; it becomes the real snapshot, or is
-  deleted again before `record_delivery` returns, so no placeholder is ever committed.
-- `snapshot` answers from what `lock_resource` read (a query only without the lock).
-- `save_snapshot` is deferred: it is written by the next statement that goes anyway —
-  `publish` (with the outbox rows) or `record_delivery` (with the delivery row).
-Callers use it as before: lock_resource → snapshot → [save_snapshot] → [publish] → record_delivery.
+- `lock_and_read` locks every resource of the batch *and* reads its snapshot: an
+  `INSERT … ON CONFLICT DO UPDATE … RETURNING` on the snapshots' primary key, rows in key order
+  (two instances' batches lock in the same order, so they can't deadlock). It waits for any
+  transaction holding a row (or inserting it: the first sight of a resource), then returns the
+  latest committed state — the serialisation of a lock taken before a read, in one statement. A
+  resource seen for the first time gets a placeholder row (state JSON `null`) only this
+  transaction sees; `write` turns it into the real snapshot or deletes it, so no placeholder is
+  ever committed.
+- `write` saves the new snapshots, drops unused placeholders, inserts the outbox rows (a repeated
+  event id is ignored) and the delivery rows with the number of events each really added.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import asyncpg
 import orjson
@@ -24,105 +23,77 @@ import orjson
 from shared import outbox
 from shared.events.envelope import Outgoing
 
+Key = tuple[str, str, str]  # (store_id, resource, resource_id)
+
 _LOCK_AND_READ = (
-    "INSERT INTO snapshots AS s (store_id, resource, resource_id, state) VALUES ($1, $2, $3, 'null'::jsonb)"
-    " ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = s.state RETURNING s.state")
-_READ = "SELECT state FROM snapshots WHERE store_id = $1 AND resource = $2 AND resource_id = $3"
+    "INSERT INTO snapshots AS s (store_id, resource, resource_id, state)"
+    " SELECT a, b, c, 'null'::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS k(a, b, c)"
+    " ORDER BY a, b, c"
+    " ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = s.state"
+    " RETURNING s.store_id, s.resource, s.resource_id, s.state::text")
+_WRITE = (
+    "WITH saved AS (INSERT INTO snapshots (store_id, resource, resource_id, state)"
+    "  SELECT a, b, c, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(a, b, c, d)"
+    "  ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()),"
+    " dropped AS (DELETE FROM snapshots s USING unnest($5::text[], $6::text[], $7::text[]) AS k(a, b, c)"
+    "  WHERE s.store_id = k.a AND s.resource = k.b AND s.resource_id = k.c AND s.state = 'null'::jsonb),"
+    " ob AS (INSERT INTO outbox (event_id, event_type, topic, key, source, subject, payload)"
+    "  SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+    "  $14::bytea[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id),"
+    " counts AS (SELECT e.row_no, count(*) AS n FROM ob"
+    "  JOIN unnest($8::text[], $15::int[]) AS e(event_id, row_no) USING (event_id) GROUP BY e.row_no),"
+    " recorded AS (INSERT INTO deliveries (store_id, topic, resource, resource_id, delivery_id, webhook_id,"
+    "  origin, body, outcome, events)"
+    "  SELECT d.a, d.b, d.c, d.e, d.f, d.g, d.h, d.i, d.j, coalesce(c.n, 0)"
+    "  FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],"
+    "  $23::bytea[], $24::text[]) WITH ORDINALITY AS d(a, b, c, e, f, g, h, i, j, row_no)"
+    "  LEFT JOIN counts c USING (row_no) ORDER BY d.row_no)"
+    " SELECT row_no, n FROM counts")
 
 
-def _save(first: int) -> str:
-    """Upsert one snapshot; its parameters are $first … $first+3."""
-    a, b, c, d = (f"${first + i}" for i in range(4))
-    return (f"INSERT INTO snapshots (store_id, resource, resource_id, state) VALUES ({a},{b},{c},{d}::jsonb)"
-            " ON CONFLICT (store_id, resource, resource_id) DO UPDATE SET state = EXCLUDED.state,"
-            " updated_at = now()")
+@dataclass(frozen=True)
+class DeliveryRow:
+    store_id: str
+    topic: str
+    resource: str
+    resource_id: str | None
+    delivery_id: str | None
+    webhook_id: str | None
+    origin: str
+    body: bytes
+    outcome: str
+    events: list[Outgoing]  # derived from it, in publishing order
 
 
-def _drop_placeholder(first: int) -> str:
-    a, b, c = (f"${first + i}" for i in range(3))
-    return (f"DELETE FROM snapshots WHERE store_id = {a} AND resource = {b} AND resource_id = {c}"
-            " AND state = 'null'::jsonb")
-
-
-_DELIVERY = (
-    "INSERT INTO deliveries (store_id, topic, resource, resource_id, delivery_id, webhook_id,"
-    " origin, body, outcome, events) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id")
-_SAVE = _save(1)
-_DROP_PLACEHOLDER = _drop_placeholder(1)
-# One statement each: data-modifying CTEs all run, whether or not the main query reads them.
-_PUBLISH = f"WITH inserted AS ({outbox.INSERT}) SELECT count(*) FROM inserted"  # outbox: $1..$7
-_PUBLISH_AND_SAVE = f"WITH side AS ({_save(8)}), inserted AS ({outbox.INSERT}) SELECT count(*) FROM inserted"
-_DELIVERY_AND_SAVE = f"WITH side AS ({_save(11)}) {_DELIVERY}"
-_DELIVERY_AND_DROP_PLACEHOLDER = f"WITH side AS ({_drop_placeholder(11)}) {_DELIVERY}"
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    return [list(c) for c in zip(*rows)] if rows else [[] for _ in range(width)]
 
 
 class PgJournal:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
-        self._read: dict[tuple[str, str, str], str | None] = {}  # what lock_resource saw
-        self._placeholders: set[tuple[str, str, str]] = set()  # rows this transaction inserted
-        self._pending: list[tuple[str, str, str, str]] = []  # snapshots not written yet
 
-    async def lock_resource(self, store_id: str, resource: str, resource_id: str) -> None:
-        """Serialise deliveries about one resource so two concurrent ones diff in turn."""
-        key = (store_id, resource, resource_id)
-        raw = await self.conn.fetchval(_LOCK_AND_READ, *key)
-        if raw is None or raw == "null":
-            self._placeholders.add(key)
-            raw = None
-        self._read[key] = raw
+    async def lock_and_read(self, keys: set[Key]) -> dict[Key, dict]:
+        """Lock the resources; their last snapshots (a resource never seen has none)."""
+        if not keys:
+            return {}
+        rows = await self.conn.fetch(_LOCK_AND_READ, *_columns(list(keys), 3))
+        return {(r[0], r[1], r[2]): orjson.loads(r[3]) for r in rows if r[3] != "null"}
 
-    async def snapshot(self, store_id: str, resource: str, resource_id: str) -> dict | None:
-        key = (store_id, resource, resource_id)
-        if key in self._read:
-            raw = self._read[key]
-        else:
-            raw = await self.conn.fetchval(_READ, *key)
-        return orjson.loads(raw) if raw else None
-
-    async def save_snapshot(self, store_id: str, resource: str, resource_id: str, state: dict) -> None:
-        self._pending.append((store_id, resource, resource_id, orjson.dumps(state).decode()))
-
-    async def _flush_but_one(self) -> tuple[str, str, str, str] | None:
-        """Write all pending snapshots but the last, which the caller's statement carries."""
-        while len(self._pending) > 1:
-            await self.conn.execute(_SAVE, *self._pending.pop(0))
-        return self._pending.pop() if self._pending else None
-
-    def _saved(self, snap: tuple[str, str, str, str] | None) -> None:
-        if snap is not None:
-            self._placeholders.discard(snap[:3])
-
-    async def publish(self, events: list[Outgoing]) -> int:
-        """Insert events into the outbox (a repeated event id is ignored); returns rows inserted."""
-        if not events:
-            return 0
-        columns = outbox.columns(events)
-        snap = await self._flush_but_one()
-        if snap is None:
-            return await self.conn.fetchval(_PUBLISH, *columns)
-        inserted = await self.conn.fetchval(_PUBLISH_AND_SAVE, *columns, *snap)
-        self._saved(snap)
-        return inserted
-
-    async def record_delivery(self, *, store_id: str, topic: str, resource: str, resource_id: str | None,
-                              delivery_id: str | None, webhook_id: str | None, origin: str, body: bytes,
-                              outcome: str, events: int) -> int:
-        args = (store_id, topic, resource, resource_id, delivery_id, webhook_id, origin, body, outcome, events)
-        snap = await self._flush_but_one()
-        if snap is not None:
-            row = await self.conn.fetchval(_DELIVERY_AND_SAVE, *args, *snap)
-            self._saved(snap)
-        else:
-            row = None
-        # A resource locked for the first time whose derivation stored nothing (a draft, …):
-        # its placeholder row goes, so the transaction commits exactly what it did before.
-        while self._placeholders:
-            key = self._placeholders.pop()
-            if row is None:
-                row = await self.conn.fetchval(_DELIVERY_AND_DROP_PLACEHOLDER, *args, *key)
-            else:
-                await self.conn.execute(_DROP_PLACEHOLDER, *key)
-        if row is None:
-            row = await self.conn.fetchval(_DELIVERY, *args)
-        return row
+    async def write(self, snapshots: dict[Key, dict], untouched: set[Key], rows: list[DeliveryRow]) -> list[int]:
+        """Save everything; per delivery row, the number of its events the outbox didn't have yet."""
+        snaps = [(*k, orjson.dumps(v).decode()) for k, v in snapshots.items()]
+        events, owners, seen = [], [], set()
+        for row_no, row in enumerate(rows, start=1):
+            for e in row.events:
+                if e.envelope.id not in seen:  # the same fact twice in a batch: the first delivery has it
+                    seen.add(e.envelope.id)
+                    events.append(e)
+                    owners.append(row_no)
+        deliveries = [(r.store_id, r.topic, r.resource, r.resource_id, r.delivery_id, r.webhook_id, r.origin,
+                       r.body, r.outcome) for r in rows]
+        ev_cols = outbox.columns(events) if events else [[] for _ in range(7)]
+        counts = await self.conn.fetch(_WRITE, *_columns(snaps, 4), *_columns(list(untouched), 3), *ev_cols,
+                                       owners, *_columns(deliveries, 9))
+        by_row = {r[0]: r[1] for r in counts}
+        return [by_row.get(i, 0) for i in range(1, len(rows) + 1)]

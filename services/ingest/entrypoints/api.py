@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from services.ingest.bootstrap import bootstrap
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.admin import admin_router
-from services.ingest.entrypoints.webhooks import webhook_router
+from services.ingest.entrypoints.webhooks import PATH, asgi_receive, webhook_router
 from shared.service_app import build_app
 
 
@@ -15,4 +15,4 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     return build_app(title="Aftercart ingest",
                      description="Receives WooCommerce webhooks, stores them durably, publishes lifecycle events.",
                      runtime=ingest.runtime, routers=[webhook_router(), admin_router()],
-                     state_name="ingest", state=ingest)
+                     state_name="ingest", state=ingest, fast_routes={("POST", PATH): asgi_receive("ingest")})
