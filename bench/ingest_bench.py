@@ -224,10 +224,14 @@ class Server:
     log: Path | None = None
 
     def start(self, logdir: Path) -> None:
-        argv = [PY, "-m", "uvicorn", self.app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),
-                "--no-access-log", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
-        if self.workers > 1:
-            argv += ["--workers", str(self.workers)]
+        if (self.cwd / "shared" / "serve.py").exists():  # workers that share connections (shared/serve.py)
+            argv = [PY, "-m", "shared.serve", self.app, "--host", "127.0.0.1", "--port", str(self.port),
+                    "--workers", str(self.workers), "--log-level", "warning"]
+        else:  # an older checkout (--ingest-src): uvicorn's own workers
+            argv = [PY, "-m", "uvicorn", self.app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--no-access-log", "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+            if self.workers > 1:
+                argv += ["--workers", str(self.workers)]
         self.log = logdir / f"{self.name}.log"
         self.proc = subprocess.Popen(argv, cwd=self.cwd, env={**os.environ, **self.env},
                                      stdout=open(self.log, "w"), stderr=subprocess.STDOUT)

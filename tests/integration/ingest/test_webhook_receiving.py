@@ -122,3 +122,31 @@ async def test_a_value_postgresql_refuses_is_a_400_not_a_5xx(ingest, uid):
     r = await deliver(ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic="order.created", body=o)
     assert r.status_code == 400 and r.json()["error"] == "invalid_payload"
     assert await ingest.deliveries() == []
+
+
+async def test_the_documented_route_answers_like_the_fast_path(ingest, uid):
+    """The webhook is served as bare ASGI ahead of FastAPI; the FastAPI route (what OpenAPI shows)
+    runs the same checks and gives the same answers."""
+    import httpx
+    from fastapi import FastAPI
+
+    from services.ingest.entrypoints.webhooks import webhook_router
+
+    plain = FastAPI()
+    plain.state.ingest = ingest.app.state.ingest
+    plain.include_router(webhook_router())
+    assert HOOK in (await ingest.http.get("/openapi.json")).json()["paths"]
+    o = order(uid)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=plain), base_url="http://x") as routed:
+        for client in (ingest.http, routed):
+            r = await deliver(client, HOOK, source=ingest.source, secret=ingest.secret, topic="order.created", body=o)
+            assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        r1 = await deliver(routed, HOOK, source=ingest.source, secret="wrong-secret-123456", topic="order.created", body=o)
+        r2 = await deliver(ingest.http, HOOK, source=ingest.source, secret="wrong-secret-123456",
+                           topic="order.created", body=o)
+        assert r1.status_code == r2.status_code == 401 and r1.json() == r2.json()
+        big = b'{"x": "' + b"a" * 300_000 + b'"}'
+        for client in (ingest.http, routed):
+            r = await client.post(HOOK, content=big, headers={"Content-Type": "application/json"})
+            assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+    assert [d["outcome"] for d in await ingest.deliveries()] == ["applied", "duplicate"]

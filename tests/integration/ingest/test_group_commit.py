@@ -1,0 +1,155 @@
+"""Deliveries that share a transaction (group commit) keep every per-delivery guarantee: each gets
+its own answer, its own events in arrival order, and one bad delivery spoils nothing else."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import orjson
+
+from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
+from tests.woo import deliver, order
+
+HOOK = "/webhooks/woocommerce"
+
+
+def _batch_sizes(metrics) -> dict[str, float]:
+    return {s.labels["le"]: s.value for m in metrics.batch_size.collect() for s in m.samples
+            if s.name.endswith("_bucket")}
+
+
+async def _store(ingest):
+    return await ingest.app.state.ingest.stores.by_source(ingest.source)
+
+
+async def test_one_batch_applies_each_delivery_in_order_and_refuses_only_the_bad_ones(ingest, uid):
+    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    t = datetime.now(timezone.utc).replace(microsecond=0)
+    a1 = order(uid, status="processing", modified=t - timedelta(minutes=1))
+    a2 = dict(order(uid, status="completed", modified=t, order_id=a1["id"]))
+    nul = order(uid)
+    nul["status"] = "processing\u0000"  # PostgreSQL's jsonb refuses it: fails the batch's statement
+    broken = order(uid)
+    broken["line_items"] = [{"id": "not-a-number"}]  # the derivation refuses it
+    other = order(uid)
+
+    def d(topic, body):
+        return Delivery(store=store, topic=topic, payload=body, body=orjson.dumps(body))
+
+    batch = [d("order.created", a1), d("order.updated", a2), d("order.created", nul), d("order.created", broken),
+             d("coupon.created", {"id": 5}), d("order.created", other)]
+    async with ingest.pool.acquire() as conn:
+        results = await ingest_batch(conn, batch, metrics)
+
+    assert results[0] == Result("applied", 2) and results[1] == Result("applied", 2)
+    assert isinstance(results[2], InvalidPayload) and "cannot be stored" in str(results[2])
+    assert isinstance(results[3], InvalidPayload) and "ValueError" in str(results[3])
+    assert results[4] == Result("ignored_topic", 0) and results[5] == Result("applied", 2)
+    types = [e["type"] for e in await ingest.events_of(f"order/{a1['id']}")]
+    assert types == ["order.placed", "order.paid", "order.status_changed", "order.completed"]
+    rows = await ingest.deliveries()
+    assert [(r["topic"], r["resource_id"], r["outcome"], r["events"]) for r in rows] == [
+        ("order.created", str(a1["id"]), "applied", 2), ("order.updated", str(a1["id"]), "applied", 2),
+        ("coupon.created", "5", "ignored_topic", 0), ("order.created", str(other["id"]), "applied", 2)]
+    for refused in (nul, broken):  # nothing of the refused ones: no row, no snapshot, no event
+        assert await ingest.events_of(f"order/{refused['id']}") == []
+        assert await ingest.pool.fetchval("SELECT count(*) FROM snapshots WHERE store_id = $1 AND resource_id = $2",
+                                          ingest.store_id, str(refused["id"])) == 0
+
+
+async def test_the_same_fact_twice_in_a_batch_counts_once(ingest, uid):
+    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    o = order(uid)
+    body = orjson.dumps(o)
+    same = [Delivery(store=store, topic="order.created", payload=o, body=body) for _ in range(3)]
+    async with ingest.pool.acquire() as conn:
+        results = await ingest_batch(conn, same, metrics)
+    assert results == [Result("applied", 2), Result("duplicate", 0), Result("duplicate", 0)]
+    assert len(await ingest.events_of(f"order/{o['id']}")) == 2
+    assert await ingest.pool.fetchval("SELECT count(*) FROM snapshots WHERE store_id = $1 AND resource_id = $2",
+                                      ingest.store_id, str(o["id"])) == 1
+
+
+async def _hold_snapshot(ingest, order_id: int) -> tuple[asyncpg.Connection, object]:
+    """Lock one order's snapshot row from another connection: the batch that needs it waits."""
+    conn = await ingest.pool.acquire()
+    tx = conn.transaction()
+    await tx.start()
+    await conn.execute("SELECT 1 FROM snapshots WHERE store_id = $1 AND resource = 'order' AND resource_id = $2"
+                       " FOR UPDATE", ingest.store_id, str(order_id))
+    return conn, tx
+
+
+async def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
+
+
+def _blocked(ingest, app):
+    """True once the group commit's own connection waits for the held lock."""
+    async def check() -> bool:
+        conn = app.commit._conn
+        return conn is not None and await ingest.pool.fetchval(
+            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", conn.get_server_pid()) is True
+    return check
+
+
+def _queued(app, n: int):
+    async def check() -> bool:
+        return len(app.commit._waiting) == n
+    return check
+
+
+async def test_deliveries_arriving_during_a_commit_share_the_next_one(ingest, uid):
+    app = ingest.app.state.ingest
+    first = order(uid, status="processing")
+    send = lambda body, topic="order.created": deliver(  # noqa: E731
+        ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic=topic, body=body)
+    assert (await send(first)).status_code == 200
+    conn, tx = await _hold_snapshot(ingest, first["id"])
+    before = _batch_sizes(app.metrics)
+    try:
+        stuck = asyncio.create_task(send(order(uid, status="completed", order_id=first["id"]), "order.updated"))
+        await _until(_blocked(ingest, app))  # batch 1 waits for the lock
+        others = [order(uid) for _ in range(12)]
+        queued = [asyncio.create_task(send(o)) for o in others]
+        await _until(_queued(app, 12))
+    finally:
+        await tx.rollback()
+        await ingest.pool.release(conn)
+    assert (await stuck).json() == {"outcome": "applied", "events": 2}
+    answers = await asyncio.gather(*queued)
+    assert [(r.status_code, r.json()) for r in answers] == [(200, {"outcome": "applied", "events": 2})] * 12
+    after = _batch_sizes(app.metrics)
+    assert after["16.0"] - before["16.0"] == 2 and after["8.0"] - before["8.0"] == 1  # a batch of 1, then of 12
+    for o in others:
+        assert [e["type"] for e in await ingest.events_of(f"order/{o['id']}")] == ["order.placed", "order.paid"]
+
+
+async def test_storage_lost_mid_batch_is_a_503_for_each_and_the_next_delivery_works(ingest, uid):
+    app = ingest.app.state.ingest
+    first = order(uid)
+    send = lambda body, topic="order.created": deliver(  # noqa: E731
+        ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic=topic, body=body)
+    assert (await send(first)).status_code == 200
+    conn, tx = await _hold_snapshot(ingest, first["id"])
+    try:
+        stuck = asyncio.create_task(send(order(uid, status="completed", order_id=first["id"]), "order.updated"))
+        await _until(_blocked(ingest, app))
+        queued = [asyncio.create_task(send(order(uid))) for _ in range(3)]
+        await _until(_queued(app, 3))
+        # The group commit's connection is killed while its batch waits (a PostgreSQL restart, say).
+        await conn.execute("SELECT pg_terminate_backend($1)", app.commit._conn.get_server_pid())
+        r = await stuck
+        assert r.status_code == 503 and r.json()["error"] == "storage_unavailable"
+    finally:
+        await tx.rollback()
+        await ingest.pool.release(conn)
+    for r in await asyncio.gather(*queued):  # the next batch, on a fresh connection
+        assert r.status_code == 200 and r.json()["outcome"] == "applied"
+    assert [d["topic"] for d in await ingest.deliveries()] == ["order.created"] * 4  # not the lost update
+    again = await send(order(uid, status="completed", order_id=first["id"]), "order.updated")
+    assert again.status_code == 200 and again.json() == {"outcome": "applied", "events": 2}

@@ -1,0 +1,90 @@
+"""shared/serve.py: worker processes that really share connections, and stop together."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ask(port: int) -> int | None:
+    """One fresh connection, one request: the pid of the worker that answered."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+    except OSError:
+        return None
+    return int(data.split(b"\r\n\r\n", 1)[1])
+
+
+@pytest.fixture
+def served():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "shared.serve", "tests.serve_app:create_app", "--port", str(port),
+                             "--workers", "2", "--log-level", "warning"], cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while _ask(port) is None:
+        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+    yield proc, port
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.add(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def test_connections_reach_both_workers_and_sigterm_stops_all(served):
+    proc, port = served
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    answered = {_ask(port) for _ in range(40)}  # 40 connections: all on one worker has odds of 2^-39
+    assert answered == workers
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    assert not any(Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()
+                   for w in workers)
+
+
+def test_a_worker_killed_takes_the_service_down_whole(served):
+    proc, port = served
+    victim, *rest = sorted(_children(proc.pid))
+    os.kill(victim, signal.SIGKILL)
+    assert proc.wait(15) == 1  # the supervisor reports the failure instead of limping on half-alive
+    for w in rest:
+        assert not Path(f"/proc/{w}").exists() or "zombie" in Path(f"/proc/{w}/status").read_text()
+
+
+def test_a_port_in_use_is_refused_clearly(served):
+    _, port = served
+    other = subprocess.run([sys.executable, "-m", "shared.serve", "tests.serve_app:create_app", "--port", str(port),
+                            "--workers", "2"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    # Sockets of the same user with SO_REUSEPORT may share a port; a second *service* must not.
+    assert other.returncode != 0 and "Address already in use" in other.stderr
