@@ -32,7 +32,8 @@ class Ingest:
     @property
     def commit(self) -> GroupCommit:
         if self._commit is None:
-            self._commit = GroupCommit(self.runtime, self.metrics, self.settings.commit_batch_max)
+            self._commit = GroupCommit(self.runtime, self.metrics, self.settings.commit_batch_max,
+                                       self.settings.commit_lanes)
         return self._commit
 
 

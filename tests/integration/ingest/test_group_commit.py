@@ -71,13 +71,13 @@ async def test_the_same_fact_twice_in_a_batch_counts_once(ingest, uid):
                                       ingest.store_id, str(o["id"])) == 1
 
 
-async def _hold_snapshot(ingest, order_id: int) -> tuple[asyncpg.Connection, object]:
-    """Lock one order's snapshot row from another connection: the batch that needs it waits."""
+async def _hold_snapshots(ingest, *order_ids: int) -> tuple[asyncpg.Connection, object]:
+    """Lock orders' snapshot rows from another connection: a batch that needs one waits."""
     conn = await ingest.pool.acquire()
     tx = conn.transaction()
     await tx.start()
-    await conn.execute("SELECT 1 FROM snapshots WHERE store_id = $1 AND resource = 'order' AND resource_id = $2"
-                       " FOR UPDATE", ingest.store_id, str(order_id))
+    await conn.execute("SELECT 1 FROM snapshots WHERE store_id = $1 AND resource = 'order'"
+                       " AND resource_id = ANY($2::text[]) FOR UPDATE", ingest.store_id, [str(i) for i in order_ids])
     return conn, tx
 
 
@@ -88,12 +88,17 @@ async def _until(predicate, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-def _blocked(ingest, app):
-    """True once the group commit's own connection waits for the held lock."""
+async def _blocked_pids(ingest) -> list[int]:
+    """Backends of ingest's group commit waiting for a lock the test holds."""
+    rows = await ingest.pool.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        " AND query LIKE 'INSERT INTO snapshots AS s%' ORDER BY backend_start")
+    return [r["pid"] for r in rows]
+
+
+def _blocked(ingest, n: int):
     async def check() -> bool:
-        conn = app.commit._conn
-        return conn is not None and await ingest.pool.fetchval(
-            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", conn.get_server_pid()) is True
+        return len(await _blocked_pids(ingest)) == n
     return check
 
 
@@ -103,52 +108,83 @@ def _queued(app, n: int):
     return check
 
 
-async def test_deliveries_arriving_during_a_commit_share_the_next_one(ingest, uid):
-    app = ingest.app.state.ingest
-    first = order(uid, status="processing")
-    send = lambda body, topic="order.created": deliver(  # noqa: E731
-        ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic=topic, body=body)
-    assert (await send(first)).status_code == 200
-    conn, tx = await _hold_snapshot(ingest, first["id"])
+def _sender(ingest):
+    def send(body, topic="order.created"):
+        return deliver(ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic=topic, body=body)
+    return send
+
+
+async def test_deliveries_arriving_while_every_lane_is_busy_share_the_next_commit(ingest, uid):
+    app, send = ingest.app.state.ingest, _sender(ingest)
+    a, b = order(uid), order(uid)
+    assert [(await send(o)).status_code for o in (a, b)] == [200, 200]
+    conn, tx = await _hold_snapshots(ingest, a["id"], b["id"])
     before = _batch_sizes(app.metrics)
-    try:
-        stuck = asyncio.create_task(send(order(uid, status="completed", order_id=first["id"]), "order.updated"))
-        await _until(_blocked(ingest, app))  # batch 1 waits for the lock
+    try:  # both lanes wait: one on order a, one on order b
+        stuck = []
+        for n, o in enumerate((a, b), start=1):
+            stuck.append(asyncio.create_task(send(order(uid, status="completed", order_id=o["id"]), "order.updated")))
+            await _until(_blocked(ingest, n))
         others = [order(uid) for _ in range(12)]
         queued = [asyncio.create_task(send(o)) for o in others]
         await _until(_queued(app, 12))
     finally:
         await tx.rollback()
         await ingest.pool.release(conn)
-    assert (await stuck).json() == {"outcome": "applied", "events": 2}
+    for task in stuck:
+        assert (await task).json() == {"outcome": "applied", "events": 2}
     answers = await asyncio.gather(*queued)
     assert [(r.status_code, r.json()) for r in answers] == [(200, {"outcome": "applied", "events": 2})] * 12
     after = _batch_sizes(app.metrics)
-    assert after["16.0"] - before["16.0"] == 2 and after["8.0"] - before["8.0"] == 1  # a batch of 1, then of 12
+    assert after["16.0"] - before["16.0"] == 3 and after["8.0"] - before["8.0"] == 2  # 1, 1, then 12 at once
     for o in others:
         assert [e["type"] for e in await ingest.events_of(f"order/{o['id']}")] == ["order.placed", "order.paid"]
 
 
-async def test_storage_lost_mid_batch_is_a_503_for_each_and_the_next_delivery_works(ingest, uid):
-    app = ingest.app.state.ingest
+async def test_a_resource_in_flight_keeps_its_order_while_other_resources_pass(ingest, uid):
+    send = _sender(ingest)
+    t = datetime.now(timezone.utc).replace(microsecond=0)
+    a = order(uid, status="pending", modified=t - timedelta(minutes=2))
+    a["date_paid_gmt"] = None
+    assert (await send(a)).status_code == 200
+    conn, tx = await _hold_snapshots(ingest, a["id"])
+    try:
+        paid = asyncio.create_task(send(order(uid, status="processing", order_id=a["id"],
+                                              modified=t - timedelta(minutes=1)), "order.updated"))
+        await _until(_blocked(ingest, 1))
+        done = asyncio.create_task(send(order(uid, status="completed", order_id=a["id"], modified=t),
+                                        "order.updated"))
+        other = order(uid)
+        r = await send(other)  # the free lane serves another order meanwhile
+        assert r.status_code == 200 and r.json()["outcome"] == "applied"
+        assert not paid.done() and not done.done()
+        assert len(await _blocked_pids(ingest)) == 1 and len(ingest.app.state.ingest.commit._waiting) == 1  # waits its turn
+    finally:
+        await tx.rollback()
+        await ingest.pool.release(conn)
+    assert (await paid).json()["outcome"] == "applied" and (await done).json()["outcome"] == "applied"
+    types = [e["type"] for e in await ingest.events_of(f"order/{a['id']}")]
+    assert types == ["order.placed", "order.paid", "order.status_changed", "order.status_changed", "order.completed"]
+
+
+async def test_storage_lost_mid_batch_is_a_503_for_it_and_the_next_delivery_works(ingest, uid):
+    send = _sender(ingest)
     first = order(uid)
-    send = lambda body, topic="order.created": deliver(  # noqa: E731
-        ingest.http, HOOK, source=ingest.source, secret=ingest.secret, topic=topic, body=body)
     assert (await send(first)).status_code == 200
-    conn, tx = await _hold_snapshot(ingest, first["id"])
+    conn, tx = await _hold_snapshots(ingest, first["id"])
     try:
         stuck = asyncio.create_task(send(order(uid, status="completed", order_id=first["id"]), "order.updated"))
-        await _until(_blocked(ingest, app))
-        queued = [asyncio.create_task(send(order(uid))) for _ in range(3)]
-        await _until(_queued(app, 3))
-        # The group commit's connection is killed while its batch waits (a PostgreSQL restart, say).
-        await conn.execute("SELECT pg_terminate_backend($1)", app.commit._conn.get_server_pid())
+        await _until(_blocked(ingest, 1))
+        # The batch's connection is killed while it waits (a PostgreSQL restart, say).
+        [pid] = await _blocked_pids(ingest)
+        await conn.execute("SELECT pg_terminate_backend($1)", pid)
         r = await stuck
         assert r.status_code == 503 and r.json()["error"] == "storage_unavailable"
     finally:
         await tx.rollback()
         await ingest.pool.release(conn)
-    for r in await asyncio.gather(*queued):  # the next batch, on a fresh connection
+    others = [order(uid) for _ in range(3)]
+    for r in await asyncio.gather(*(send(o) for o in others)):
         assert r.status_code == 200 and r.json()["outcome"] == "applied"
     assert [d["topic"] for d in await ingest.deliveries()] == ["order.created"] * 4  # not the lost update
     again = await send(order(uid, status="completed", order_id=first["id"]), "order.updated")
