@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -44,13 +45,23 @@ class Envelope(BaseModel):
         return f"aftercart:{self.type}:v{self.version}"
 
     def to_bytes(self) -> bytes:
-        body = self.model_dump(mode="json")
-        body["dataschema"] = self.dataschema
-        return orjson.dumps(body)
+        # orjson straight from the fields: the same JSON as model_dump(mode="json") (UTC times
+        # with "Z", Decimal as a string), several times cheaper on ingest's hot path.
+        return orjson.dumps({
+            "specversion": self.specversion, "id": self.id, "source": self.source, "type": self.type,
+            "subject": self.subject, "time": self.time, "version": self.version,
+            "datacontenttype": self.datacontenttype, "data": self.data, "dataschema": self.dataschema,
+        }, default=_json_default, option=orjson.OPT_UTC_Z)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "Envelope":
         return cls.model_validate(orjson.loads(raw))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def event_id(*parts: object) -> str:

@@ -56,12 +56,13 @@ def resource_id(payload: dict) -> int:
 
 def build_event(store: StoreContext, *, topic: str, key: str, resource: str, rid: int, moment: str | None,
                 event_type: str, discriminator: object, subject: str, time: datetime,
-                data: BaseModel) -> Outgoing:
+                data: BaseModel | dict) -> Outgoing:
     """One event. Its id is `event_id(store, resource, id, moment, type, discriminator)`: the same
     fact derived twice — from a redelivery, a reconcile, a replay — gets the same id, so
     consumers' processed-event markers drop the repeat."""
     envelope = Envelope(
         id=event_id(store.store_id, resource, rid, moment, event_type, discriminator),
         source=f"/stores/{store.store_id}", type=event_type, subject=subject, time=time, version=1,
-        data=data.model_dump(mode="json", by_alias=True))
+        # A dict is data already dumped from its model (one dump shared by several events).
+        data=data if isinstance(data, dict) else data.model_dump(mode="json", by_alias=True))
     return Outgoing(topic=topic, key=key, envelope=envelope)

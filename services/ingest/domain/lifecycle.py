@@ -63,7 +63,7 @@ SNAPSHOT_VERSION = 1
 
 
 def _event(store: StoreContext, *, key: str, order_id: int, event_type: str, moment: str | None,
-           time: datetime, data: BaseModel, discriminator: object = None) -> Outgoing:
+           time: datetime, data: BaseModel | dict, discriminator: object = None) -> Outgoing:
     return build_event(store, topic=ORDERS.name, key=key, resource="order", rid=order_id, moment=moment,
                        event_type=event_type, discriminator=discriminator, subject=f"order/{order_id}",
                        time=time, data=data)
@@ -81,10 +81,17 @@ class _Plan:
         self.prev_status: str | None = previous.get("status")
         self.seen = self.prev_status is not None
         self.entered = not self.seen or self.prev_status != view.status  # the order entered its status
+        self._common: dict | None = None
 
     def _emit(self, event_type: str, *, moment: str | None, time: datetime | None,
               model: type[OrderEvent] = OrderEvent, discriminator: object = None, **extra: object) -> Outgoing:
-        data = model(**self.view.fields, previous_status=self.prev_status, **extra)
+        if model is OrderEvent and not extra:  # placed, paid, completed…: the same data, built once
+            if self._common is None:
+                self._common = OrderEvent(**self.view.fields, previous_status=self.prev_status).model_dump(
+                    mode="json", by_alias=True)
+            data: BaseModel | dict = dict(self._common)
+        else:
+            data = model(**self.view.fields, previous_status=self.prev_status, **extra)
         return _event(self.store, key=self.view.customer.key, order_id=self.view.order_id, event_type=event_type,
                       moment=moment, time=time or self.at, data=data, discriminator=discriminator)
 
