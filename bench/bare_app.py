@@ -1,9 +1,9 @@
 """The baseline: a FastAPI app with ingest's webhook route that answers 200 and does nothing.
 
-Served by the same uvicorn command line as ingest (same workers, loop, HTTP parser, no access
-log), it measures what the server and the framework cost before ingest does any work.
+Served exactly like ingest (shared/serve.py: same workers, uvicorn with uvloop and httptools, no
+access log), it measures what the server and the framework cost before ingest does any work.
 
-    uvicorn bench.bare_app:create_app --factory --port 8101 --no-access-log
+    python -m shared.serve bench.bare_app:create_app --port 8101 --workers 2
 """
 from __future__ import annotations
 

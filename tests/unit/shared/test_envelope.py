@@ -31,3 +31,21 @@ def test_non_utc_times_are_converted():
     t = datetime(2026, 1, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     env = Envelope(id="x", source="/s", type="t", subject="s", time=t, data={})
     assert env.time == datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_to_bytes_is_exactly_what_pydantic_would_write():
+    """to_bytes skips pydantic's dump for speed; the bytes must not change for consumers."""
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+
+    import orjson
+
+    from shared.events.envelope import Envelope
+
+    for when in (datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+                 datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=timezone(timedelta(hours=2)))):
+        env = Envelope(id="e1", source="/stores/s", type="order.paid", subject="order/1", time=when,
+                       data={"total": Decimal("10.50"), "at": when, "lines": [{"n": 1, "x": None}], "ok": True})
+        reference = env.model_dump(mode="json")
+        reference["dataschema"] = env.dataschema
+        assert env.to_bytes() == orjson.dumps(reference)
