@@ -2,10 +2,10 @@
 is the pure domain derivation for its resource: (store, last snapshot, payload, topic) → events,
 new snapshot, outcome.
 
-Every delivery — from a webhook or from reconciliation — goes through `ingest_batch()`: one
-transaction locks the batch's resources, reads their snapshots, derives each delivery in arrival
-order against the state the previous one left, then saves the new snapshots, the outbox rows and
-the delivery rows. WooCommerce gets its 200 only after that transaction commits, so a delivery is
+Every delivery — from a webhook or from reconciliation — goes through `ingest_batch()`: it reads
+the batch's snapshots, derives each delivery in arrival order against the state the previous one
+left, then saves the new snapshots, the outbox rows and the delivery rows in one atomic statement
+that checks no snapshot moved meanwhile (adapters/journal.py; if one did, it derives again). WooCommerce gets its 200 only after that transaction commits, so a delivery is
 never lost even while Kafka is down. Concurrent webhook deliveries share a batch
 (adapters/group_commit.py); reconciliation and replays send batches of one through `ingest()`.
 """
@@ -18,7 +18,7 @@ from functools import partial
 
 import asyncpg
 
-from services.ingest.adapters.journal import DeliveryRow, Key, PgJournal
+from services.ingest.adapters.journal import DeliveryRow, Key, PgJournal, SnapshotConflict
 from services.ingest.adapters.stores import Store
 from services.ingest.domain.customers import derive_customer_events
 from services.ingest.domain.derivation import Derivation, StoreContext
@@ -32,6 +32,8 @@ log = get_logger(__name__)
 # Payload shapes a derivation rejects (a price that isn't a number, a list where an object goes…).
 _PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
 NOT_APPLIED = frozenset({"ignored_topic", "error_body", "invalid_resource"})
+# Attempts when another instance keeps changing a batch's resources between read and write.
+_CONFLICT_ATTEMPTS = 10
 
 
 class InvalidPayload(Exception):
@@ -103,8 +105,8 @@ def _precheck(delivery: Delivery) -> str | None:
 
 async def ingest_batch(conn: asyncpg.Connection, batch: list[Delivery], metrics: IngestMetrics
                        ) -> list[Result | InvalidPayload]:
-    """Apply deliveries in order, in one transaction on `conn`; per delivery its Result or
-    InvalidPayload.
+    """Apply deliveries in order, atomically, on `conn` (outside any transaction); per delivery its
+    Result or InvalidPayload.
 
     A value PostgreSQL refuses (asyncpg.DataError, e.g. a NUL inside a string) fails the whole
     statement; the batch is then retried one delivery at a time so only the culprit is refused
@@ -136,15 +138,21 @@ async def _apply_batch(conn: asyncpg.Connection, batch: list[Delivery], metrics:
                        ) -> list[Result | InvalidPayload]:
     outcomes = [_precheck(d) for d in batch]
     keys = {d.key for d, o in zip(batch, outcomes) if o is None}
-    async with conn.transaction():
-        journal = PgJournal(conn)
-        state = await journal.lock_and_read(keys)
+    journal = PgJournal(conn)
+    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+        read = await journal.read(keys)
+        state = {k: s.state for k, s in read.items()}
         changed: dict[Key, dict] = {}
-        derived: list[Derivation | InvalidPayload | None] = []
-        for delivery, outcome in zip(batch, outcomes):
-            derived.append(None if outcome else _derive(delivery, state, changed))
+        derived = [None if outcome else _derive(d, state, changed) for d, outcome in zip(batch, outcomes)]
         rows = _rows(batch, outcomes, derived)
-        inserted = await journal.write(changed, keys - changed.keys(), rows)
+        snapshots = {k: (read[k].rev if k in read else 0, v) for k, v in changed.items()}
+        try:
+            inserted = await journal.write(snapshots, rows)
+            break
+        except SnapshotConflict:  # another instance moved one of these resources: derive again
+            metrics.conflicts.inc()
+            if attempt == _CONFLICT_ATTEMPTS:
+                raise
     results = _results(batch, rows, derived, inserted)
     _count(batch, results, derived, metrics)
     return results

@@ -20,6 +20,8 @@ class IngestMetrics:
                                        ["store"])
         self.batch_size = Histogram("ingest_commit_batch_deliveries", "Deliveries committed per transaction",
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
+        self.conflicts = Counter("ingest_snapshot_conflicts_total",
+                                 "Batches derived again because another instance changed a resource meanwhile")
         self.reconciled = Counter("ingest_reconciled_resources_total", "Resources pulled by reconciliation",
                                   ["resource", "outcome"])
 

@@ -1,8 +1,8 @@
-"""GroupCommit: webhook deliveries arriving together share one transaction.
+"""GroupCommit: webhook deliveries arriving together share one commit.
 
-Each delivery waits for the transaction that holds it to commit, exactly as it would alone, but a
-burst from dozens of stores costs one lock/read and one write statement for the whole batch
-instead of a set per delivery. Nothing waits on a timer: while a batch commits the next one
+Each delivery waits for the atomic write that holds it to commit, exactly as it would alone, but a
+burst from dozens of stores costs one read and one write statement for the whole batch instead
+of a pair per delivery. Nothing waits on a timer: while a batch commits the next one
 gathers, so a lone delivery goes through at once and a busy ingest batches by itself.
 
 Up to `lanes` batches are in flight at once, each on a connection held for the purpose (a pool
@@ -105,7 +105,7 @@ class GroupCommit:
         except BaseException:  # cancelled at shutdown: nobody is left waiting forever
             for _, fut in batch:
                 fut.cancel()
-            if conn is not None:  # mid-transaction: not fit for reuse
+            if conn is not None:  # mid-statement: not fit for reuse
                 conn.terminate()
                 conn = None
             raise

@@ -20,13 +20,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.ingest.adapters.signature import verify
+from services.ingest.adapters.journal import SnapshotConflict
 from services.ingest.handlers import Delivery, InvalidPayload
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 PATH = "/webhooks/woocommerce"
 # PostgreSQL away or restarting: the delivery can't be made durable, so WooCommerce must not get a 200.
-_STORAGE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# (SnapshotConflict: other instances kept changing the resource; nothing was stored.)
+_STORAGE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SnapshotConflict)
 _JSON = [(b"content-type", b"application/json")]
 
 

@@ -92,7 +92,7 @@ async def _blocked_pids(ingest) -> list[int]:
     """Backends of ingest's group commit waiting for a lock the test holds."""
     rows = await ingest.pool.fetch(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        " AND query LIKE 'INSERT INTO snapshots AS s%' ORDER BY backend_start")
+        " AND query LIKE 'WITH saved AS (INSERT INTO snapshots%' ORDER BY backend_start")
     return [r["pid"] for r in rows]
 
 
@@ -189,3 +189,45 @@ async def test_storage_lost_mid_batch_is_a_503_for_it_and_the_next_delivery_work
     assert [d["topic"] for d in await ingest.deliveries()] == ["order.created"] * 4  # not the lost update
     again = await send(order(uid, status="completed", order_id=first["id"]), "order.updated")
     assert again.status_code == 200 and again.json() == {"outcome": "applied", "events": 2}
+
+
+async def test_a_snapshot_moved_by_another_instance_between_read_and_write_is_derived_again(ingest, uid, monkeypatch):
+    """Instance A reads order o, instance B applies a newer state of o, A's write must not
+    overwrite it: nothing of A's first attempt is stored, A derives again against B's state."""
+    from services.ingest.adapters import journal as journal_mod
+    from services.ingest.handlers import ingest as ingest_one
+
+    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    t = datetime.now(timezone.utc).replace(microsecond=0)
+    placed = order(uid, status="processing", modified=t - timedelta(minutes=2))
+    async with ingest.pool.acquire() as conn:
+        await ingest_batch(conn, [Delivery(store=store, topic="order.created", payload=placed,
+                                           body=orjson.dumps(placed))], metrics)
+    on_hold = order(uid, status="on-hold", order_id=placed["id"], modified=t - timedelta(minutes=1))
+    completed = order(uid, status="completed", order_id=placed["id"], modified=t)
+    real_read, raced = journal_mod.PgJournal.read, {}
+
+    async def read_then_race(self, keys):
+        seen = await real_read(self, keys)
+        if "b" not in raced:  # the other instance commits right after our first read
+            raced["b"] = None
+            raced["b"] = await ingest_one(ingest.pool, Delivery(store=store, topic="order.updated", payload=on_hold,
+                                                                body=orjson.dumps(on_hold)), metrics)
+        return seen
+
+    monkeypatch.setattr(journal_mod.PgJournal, "read", read_then_race)
+    conflicts = metrics.conflicts._value.get()
+    async with ingest.pool.acquire() as conn:
+        [result] = await ingest_batch(conn, [Delivery(store=store, topic="order.updated", payload=completed,
+                                                      body=orjson.dumps(completed))], metrics)
+    assert metrics.conflicts._value.get() == conflicts + 1
+    assert raced["b"] == Result("applied", 2) and result == Result("applied", 2)
+    # Derived against the on-hold state B stored, not the processing state A first read.
+    events = await ingest.events_of(f"order/{placed['id']}")
+    assert [(e["type"], e["data"].get("from")) for e in events] == [
+        ("order.placed", None), ("order.paid", None), ("order.status_changed", "processing"),
+        ("order.on_hold", None), ("order.status_changed", "on-hold"), ("order.completed", None)]
+    assert [d["outcome"] for d in await ingest.deliveries()] == ["applied", "applied", "applied"]
+    snap = await ingest.pool.fetchrow("SELECT rev, state FROM snapshots WHERE store_id = $1 AND resource_id = $2",
+                                      ingest.store_id, str(placed["id"]))
+    assert snap["rev"] == 3 and orjson.loads(snap["state"])["status"] == "completed"
