@@ -126,7 +126,16 @@ class GroupCommit:
         pool = self.runtime.pool
         if pool is None:
             raise ConnectionError("storage not connected")
-        return await pool.acquire()
+        conn = await pool.acquire()
+        try:
+            # The batch statements take arrays: a generic plan is as good as a custom one, and
+            # re-planning them (what "auto" kept doing) cost ≈ 0.2 ms of PostgreSQL CPU per batch.
+            # The pool's reset on release (RESET ALL) undoes this when the connection goes back.
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+        except BaseException:
+            await self._release(conn)
+            raise
+        return conn
 
     async def _release(self, conn: asyncpg.Connection) -> None:
         pool = self.runtime.pool
