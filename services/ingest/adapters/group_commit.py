@@ -9,7 +9,8 @@ Up to `lanes` batches are in flight at once, each on a connection held for the p
 round — acquire, reset on release — would add a round trip to every lone delivery): while
 PostgreSQL works on one batch, Python derives the next. A batch that touches a resource an
 earlier batch still holds waits for that batch to finish (others pass it), so deliveries about
-one resource are applied in arrival order. A broken connection is dropped; the next batch takes a fresh one.
+one resource are applied in arrival order. A broken connection is dropped; the next batch takes
+a fresh one.
 """
 from __future__ import annotations
 
@@ -20,10 +21,8 @@ import asyncpg
 from services.ingest.adapters.journal import Key
 from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
 from services.ingest.metrics import IngestMetrics
-from shared.logging import get_logger
 from shared.runtime import Runtime
 
-log = get_logger(__name__)
 _BROKEN = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError)
 Waiter = tuple[Delivery, asyncio.Future]
 
