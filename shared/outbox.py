@@ -30,7 +30,6 @@ INSERT = ("INSERT INTO outbox (event_id, event_type, topic, key, source, subject
           " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
           " $7::bytea[])"
           " ON CONFLICT (event_id) DO NOTHING RETURNING seq")
-INSERT_RETURNING_ID = INSERT.replace("RETURNING seq", "RETURNING event_id")
 
 
 def columns(events: list[Outgoing]) -> list[list]:

@@ -1,14 +1,14 @@
 """POST /webhooks/woocommerce — deliveries exactly as WooCommerce sends them.
 
 Order of checks: size → ping → store + signature over the raw bytes → content type → JSON →
-durable ingest (concurrent deliveries share a transaction: adapters/group_commit.py). Answers 200
+durable ingest (concurrent deliveries share one atomic write: adapters/group_commit.py). Answers 200
 only after the delivery is committed; never a redirect (WooCommerce counts 3xx as delivered
 without following it). Unknown store and bad signature look the same.
 
 Every store's queue runner waits for this answer, so the route is served as plain ASGI
 (`asgi_receive`, installed by api.py in front of FastAPI's middleware and routing, which cost
 more per request than verifying a delivery). The FastAPI route below documents it in OpenAPI
-and runs the same `handle()`.
+and runs the same code.
 """
 from __future__ import annotations
 
@@ -39,11 +39,6 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict]:
 def _too_large(app) -> tuple[int, dict]:
     app.metrics.rejected.labels("too_large").inc()
     return _error(413, "payload_too_large", f"body over {app.settings.max_body_bytes} bytes")
-
-
-def declared_too_large(app, headers: Mapping[str, str]) -> bool:
-    declared = headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > app.settings.max_body_bytes
 
 
 async def handle(app, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
@@ -114,10 +109,12 @@ def asgi_receive(state_name: str = "ingest"):
 
 
 async def _serve(app, scope, receive) -> tuple[int, dict]:
+    """Read the body (at most max_body_bytes) from the ASGI `receive`, then `handle` it."""
     h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    if declared_too_large(app, h):
-        return _too_large(app)
     limit, chunks, size = app.settings.max_body_bytes, [], 0
+    declared = h.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _too_large(app)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -138,18 +135,7 @@ def webhook_router() -> APIRouter:
     @router.post(PATH, summary="Receive a WooCommerce webhook delivery or ping",
                  responses={200: {"description": "Stored (or a ping)"}, 400: {}, 401: {}, 413: {}, 503: {}})
     async def receive(request: Request) -> Response:
-        app = request.app.state.ingest
-        h = {k.lower(): v for k, v in request.headers.items()}
-        if declared_too_large(app, h):
-            status, body = _too_large(app)
-        else:
-            raw = bytearray()
-            async for chunk in request.stream():
-                raw += chunk
-                if len(raw) > app.settings.max_body_bytes:
-                    break
-            status, body = (_too_large(app) if len(raw) > app.settings.max_body_bytes
-                            else await handle(app, h, bytes(raw)))
+        status, body = await _serve(request.app.state.ingest, request.scope, request.receive)
         return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
     return router
