@@ -15,7 +15,7 @@ class IngestSettings(ServiceSettings):
     api_token: str = "dev-ingest-token"
     # Largest webhook body accepted; WooCommerce orders are a few KB, a huge one is an attack.
     max_body_bytes: int = 1_048_576
-    # Most webhook deliveries committed in one transaction (concurrent ones share it; 1 = no sharing).
+    # Most webhook deliveries committed by one atomic write (concurrent ones share it; 1 = no sharing).
     commit_batch_max: int = 256
     # Batches in flight at once, each on its own connection (PostgreSQL works on one while Python
     # derives the next); batches about the same resource still go one after the other.
