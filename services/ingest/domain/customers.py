@@ -25,9 +25,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, STALE,
-                                               Derivation, StoreContext, build_event, is_error_body,
-                                               nothing, resource_id)
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, STALE, Derivation, StoreContext, build_event,
+                                               not_a_resource, nothing, resource_id)
 from services.ingest.domain.snapshot import advance, carried_hash, content_hash, freshness
 from services.ingest.domain.times import parse_gmt, stamp
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
@@ -86,12 +85,8 @@ def derive_customer_events(store: StoreContext, previous: dict | None, payload: 
                            now: datetime | None = None) -> Derivation:
     """Events for one customer delivery, and the snapshot to store (see the module docstring).
     `now` is the time of customer.erased (the {"id"} body has no date); defaults to the clock."""
-    if is_error_body(payload):
-        return nothing(ERROR_BODY)
-    if topic not in CUSTOMER_TOPICS:
-        return nothing(IGNORED)
-    if not isinstance(payload, dict):
-        raise TypeError("customer payload is not an object")
+    if (refused := not_a_resource(payload, topic, CUSTOMER_TOPICS, "customer")) is not None:
+        return refused
     now = now or utcnow()
     prev = previous or {}
     customer_id = resource_id(payload)

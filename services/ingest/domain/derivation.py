@@ -43,6 +43,18 @@ def is_error_body(payload: object) -> bool:
             and isinstance(payload.get("data"), dict) and "status" in payload["data"])
 
 
+def not_a_resource(payload: object, topic: str, topics: frozenset[str], resource: str) -> Derivation | None:
+    """What every derivation answers before looking at the payload: a WP error body, a topic it
+    doesn't handle, or (raised) a body that isn't an object. None: go on."""
+    if is_error_body(payload):
+        return nothing(ERROR_BODY)
+    if topic not in topics:
+        return nothing(IGNORED)
+    if not isinstance(payload, dict):
+        raise TypeError(f"{resource} payload is not an object")
+    return None
+
+
 def resource_id(payload: dict) -> int:
     """The resource id: an int, or a numeric string in `{"id": "727"}` bodies of *.deleted."""
     raw = payload.get("id")

@@ -34,9 +34,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, PARKED, STALE,
-                                               Derivation, StoreContext, build_event, is_error_body,
-                                               nothing, resource_id)
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, PARKED, STALE, Derivation, StoreContext,
+                                               build_event, not_a_resource, nothing, resource_id)
 from services.ingest.domain.money import fmt
 from services.ingest.domain.order_payload import OrderView, guest_fallback_key, read_order
 from services.ingest.domain.refunds import refund_data, refund_time
@@ -191,12 +190,8 @@ def derive_order_events(store: StoreContext, previous: dict | None, payload: dic
     delivery was received: the time of events whose moment the store doesn't tell (order.deleted);
     it defaults to the clock. Raises ValueError/KeyError/TypeError on a malformed payload.
     """
-    if is_error_body(payload):
-        return nothing(ERROR_BODY)
-    if topic not in ORDER_TOPICS:
-        return nothing(IGNORED)
-    if not isinstance(payload, dict):
-        raise TypeError("order payload is not an object")
+    if (refused := not_a_resource(payload, topic, ORDER_TOPICS, "order")) is not None:
+        return refused
     now = now or utcnow()
     if topic == "order.deleted" or payload.get("status") == TRASH:
         return _trashed(store, previous or {}, payload, now)

@@ -15,9 +15,8 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, Derivation,
-                                               StoreContext, build_event, is_error_body, nothing,
-                                               resource_id)
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, StoreContext, build_event,
+                                               not_a_resource, nothing, resource_id)
 from services.ingest.domain.money import to_decimal
 from services.ingest.domain.snapshot import NEWER, advance, carried_hash, content_hash, freshness
 from services.ingest.domain.times import parse_gmt, stamp
@@ -96,12 +95,8 @@ def derive_product_events(store: StoreContext, previous: dict | None, payload: d
                           now: datetime | None = None) -> Derivation:
     """Events for one product delivery, and the snapshot to store (see the module docstring).
     `now` is the time of product.deleted (the {"id"} body has no date); defaults to the clock."""
-    if is_error_body(payload):
-        return nothing(ERROR_BODY)
-    if topic not in PRODUCT_TOPICS:
-        return nothing(IGNORED)
-    if not isinstance(payload, dict):
-        raise TypeError("product payload is not an object")
+    if (refused := not_a_resource(payload, topic, PRODUCT_TOPICS, "product")) is not None:
+        return refused
     now = now or utcnow()
     prev = previous or {}
     product_id = resource_id(payload)
