@@ -34,6 +34,8 @@ _PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticEr
 NOT_APPLIED = frozenset({"ignored_topic", "error_body", "invalid_resource"})
 # Attempts when another instance keeps changing a batch's resources between read and write.
 _CONFLICT_ATTEMPTS = 10
+# Topics about a resource the store just made: ingest has (almost) never seen it.
+_FIRST_SIGHT = frozenset({"order.created", "customer.created", "product.created"})
 
 
 class InvalidPayload(Exception):
@@ -138,9 +140,14 @@ async def _apply_batch(conn: asyncpg.Connection, batch: list[Delivery], metrics:
                        ) -> list[Result | InvalidPayload]:
     outcomes = [_precheck(d) for d in batch]
     keys = {d.key for d, o in zip(batch, outcomes) if o is None}
+    unseen = _assumed_unseen(batch, outcomes)
     journal = PgJournal(conn)
     for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
-        read = await journal.read(keys)
+        # First attempt: a resource whose first delivery here is *.created is taken as never seen,
+        # without reading it (a new order costs no read round trip). If it was known after all
+        # (reconciliation got there first), the write's revision check refuses the batch and the
+        # next attempt reads everything.
+        read = await journal.read(keys - unseen if attempt == 1 else keys)
         state = {k: s.state for k, s in read.items()}
         changed: dict[Key, dict] = {}
         derived = [None if outcome else _derive(d, state, changed) for d, outcome in zip(batch, outcomes)]
@@ -156,6 +163,14 @@ async def _apply_batch(conn: asyncpg.Connection, batch: list[Delivery], metrics:
     results = _results(batch, rows, derived, inserted)
     _count(batch, results, derived, metrics)
     return results
+
+
+def _assumed_unseen(batch: list[Delivery], outcomes: list[str | None]) -> set[Key]:
+    first: dict[Key, str] = {}
+    for delivery, outcome in zip(batch, outcomes):
+        if outcome is None:
+            first.setdefault(delivery.key, delivery.topic)
+    return {key for key, topic in first.items() if topic in _FIRST_SIGHT}
 
 
 def _derive(delivery: Delivery, state: dict[Key, dict], changed: dict[Key, dict]) -> Derivation | InvalidPayload:

@@ -21,7 +21,8 @@ class IngestMetrics:
         self.batch_size = Histogram("ingest_commit_batch_deliveries", "Deliveries committed per transaction",
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
         self.conflicts = Counter("ingest_snapshot_conflicts_total",
-                                 "Batches derived again because another instance changed a resource meanwhile")
+                                 "Batches derived again: another instance changed a resource meanwhile, or a"
+                                 " *.created came for a resource already known (its read had been skipped)")
         self.reconciled = Counter("ingest_reconciled_resources_total", "Resources pulled by reconciliation",
                                   ["resource", "outcome"])
 

@@ -3,7 +3,7 @@ shapes that are not resources, and how one event is built (deterministic id, env
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pydantic import BaseModel
 
@@ -72,9 +72,14 @@ def build_event(store: StoreContext, *, topic: str, key: str, resource: str, rid
     """One event. Its id is `event_id(store, resource, id, moment, type, discriminator)`: the same
     fact derived twice — from a redelivery, a reconcile, a replay — gets the same id, so
     consumers' processed-event markers drop the repeat."""
-    envelope = Envelope(
+    if time.tzinfo is None:
+        raise ValueError("event time without a UTC offset")
+    # Built without validation: every field is ours and typed here, and this runs for every event
+    # of every webhook (the envelope's models are still what consumers validate against).
+    envelope = Envelope.model_construct(
         id=event_id(store.store_id, resource, rid, moment, event_type, discriminator),
-        source=f"/stores/{store.store_id}", type=event_type, subject=subject, time=time, version=1,
+        source=f"/stores/{store.store_id}", type=event_type, subject=subject, time=time.astimezone(timezone.utc),
+        version=1,
         # A dict is data already dumped from its model (one dump shared by several events).
         data=data if isinstance(data, dict) else data.model_dump(mode="json", by_alias=True))
-    return Outgoing(topic=topic, key=key, envelope=envelope)
+    return Outgoing.model_construct(topic=topic, key=key, envelope=envelope)

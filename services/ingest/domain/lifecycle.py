@@ -42,8 +42,7 @@ from services.ingest.domain.refunds import refund_data, refund_time
 from services.ingest.domain.snapshot import NEWER, advance, content_hash, freshness
 from services.ingest.domain.times import stamp
 from shared.events.envelope import Outgoing, utcnow
-from shared.events.orders import (CustomerRef, OrderDeleted, OrderEvent, OrderRefunded, OrderShipped,
-                                  OrderStatusChanged, Tracking)
+from shared.events.orders import CustomerRef, OrderDeleted, Tracking
 from shared.topics import ORDERS
 
 __all__ = ["Derivation", "StoreContext", "derive_order_events"]
@@ -82,16 +81,14 @@ class _Plan:
         self.entered = not self.seen or self.prev_status != view.status  # the order entered its status
         self._common: dict | None = None
 
-    def _emit(self, event_type: str, *, moment: str | None, time: datetime | None,
-              model: type[OrderEvent] = OrderEvent, discriminator: object = None, **extra: object) -> Outgoing:
-        if model is OrderEvent and not extra:  # placed, paid, completed…: the same data, built once
-            if self._common is None:
-                self._common = OrderEvent(**self.view.fields, previous_status=self.prev_status).model_dump(
-                    mode="json", by_alias=True)
-            data: BaseModel | dict = dict(self._common)
-        else:
-            data = model(**self.view.fields, previous_status=self.prev_status, **extra)
-        return _event(self.store, key=self.view.customer.key, order_id=self.view.order_id, event_type=event_type,
+    def _emit(self, event_type: str, *, moment: str | None, time: datetime | None, discriminator: object = None,
+              **extra: dict | str | None) -> Outgoing:
+        """One event: what every order event carries (OrderEvent's JSON, built once per payload),
+        plus the `extra` fields of its own model (OrderStatusChanged, OrderShipped, OrderRefunded)."""
+        if self._common is None:
+            self._common = dict(self.view.fields, previous_status=self.prev_status)
+        data = {**self._common, **extra} if extra else dict(self._common)
+        return _event(self.store, key=self.view.customer_key, order_id=self.view.order_id, event_type=event_type,
                       moment=moment, time=time or self.at, data=data, discriminator=discriminator)
 
     def events(self) -> list[Outgoing]:
@@ -104,7 +101,7 @@ class _Plan:
         if v.is_paid and not prev.get("paid"):
             out.append(self._emit("order.paid", moment=stamp(v.paid_at) or modified, time=v.paid_at))
         if self.seen and self.entered:
-            out.append(self._emit("order.status_changed", moment=modified, time=self.at, model=OrderStatusChanged,
+            out.append(self._emit("order.status_changed", moment=modified, time=self.at,
                                   discriminator=f"{self.prev_status}>{v.status}:{self.tag}",
                                   **{"from": self.prev_status, "to": v.status}))
         if self.entered and v.status == "on-hold":
@@ -115,7 +112,7 @@ class _Plan:
                 tracking = Tracking(carrier=s.carrier, number=s.number, url=s.url, shipped_at=s.shipped_at,
                                     line_ids=list(s.line_ids) if s.line_ids else None)
                 out.append(self._emit("order.shipped", moment=None, discriminator=s.ident, time=self.at,
-                                      model=OrderShipped, tracking=tracking))
+                                      tracking=tracking.model_dump(mode="json")))
         if self.entered and v.status == "completed":
             out.append(self._emit("order.completed", moment=stamp(v.completed_at) or modified, time=v.completed_at))
         elif self.entered and v.status in STATUS_EVENTS and v.status != "on-hold":
@@ -125,8 +122,8 @@ class _Plan:
             if str(entry.refund_id) not in known_refunds:
                 details = self.details.get(entry.refund_id)
                 out.append(self._emit("order.refunded", moment=None, discriminator=entry.refund_id,
-                                      time=refund_time(details, self.at), model=OrderRefunded,
-                                      refund=refund_data(v, entry, details)))
+                                      time=refund_time(details, self.at),
+                                      refund=refund_data(v, entry, details).model_dump(mode="json")))
         return out
 
 
@@ -136,7 +133,7 @@ def _snapshot(previous: dict, view: OrderView, digest: str) -> dict:
     tracking += [s.ident for s in view.shipments if s.ident not in tracking]
     return {
         "v": SNAPSHOT_VERSION, **advance(previous, view.modified, digest),
-        "status": view.status, "number": view.fields["order_number"], "key": view.customer.key,
+        "status": view.status, "number": view.fields["order_number"], "key": view.customer_key,
         "paid": bool(previous.get("paid")) or view.is_paid, "deleted": False,
         "refunds": {**(previous.get("refunds") or {}),
                     **{str(r.refund_id): fmt(r.amount, view.dp) for r in view.refunds}},
@@ -164,7 +161,7 @@ def _trashed(store: StoreContext, previous: dict, payload: dict, now: datetime) 
         verdict = freshness(previous or None, view.modified, digest)
         if verdict != NEWER:
             return nothing(verdict)
-        nxt.update(advance(previous or None, view.modified, digest), key=view.customer.key)
+        nxt.update(advance(previous or None, view.modified, digest), key=view.customer_key)
     if previous.get("deleted"):
         return Derivation(events=[], snapshot=nxt if full else None, outcome=APPLIED if full else DUPLICATE)
     data = OrderDeleted(store_id=store.store_id, order_id=order_id,

@@ -2,6 +2,11 @@
 
 Pure parsing: no comparison with earlier states (that is lifecycle.py). Amounts become Decimal
 and are written back with the order's own decimals; `*_gmt` dates become UTC.
+
+`OrderView.fields` is already the JSON every order event carries (OrderEvent of
+shared/events/orders.py, dumped), built directly rather than through the pydantic models: this
+runs for every webhook, and validating our own output cost half of the derivation. A unit test
+holds it equal to the models' own dump (tests/unit/ingest/test_order_fields.py).
 """
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from services.ingest.domain.derivation import StoreContext, resource_id
 from services.ingest.domain.money import ZERO, decimals_of, fmt, to_decimal
 from services.ingest.domain.times import parse_gmt, stamp
 from services.ingest.domain.tracking import Shipment, shipments
-from shared.events.orders import CustomerRef, LineItem, OrderDates
 from shared.ids import customer_key, normalize_email
 
 PAID_STATUSES = frozenset({"processing", "completed"})  # wc_get_is_paid_statuses()
@@ -48,10 +52,11 @@ class OrderView:
     completed_at: datetime | None
     dp: int  # decimals of the store's prices
     total: Decimal
-    customer: CustomerRef
+    customer_key: str  # partition key of orders.v1
     refunds: tuple[RefundEntry, ...]  # oldest first (ids grow with time)
     shipments: tuple[Shipment, ...]
-    fields: dict[str, Any] = field(default_factory=dict)  # OrderEvent fields but previous_status
+    # OrderEvent's JSON; "previous_status" (None here) is the caller's to fill in.
+    fields: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_paid(self) -> bool:
@@ -72,7 +77,14 @@ def _meta(payload: dict, keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def _customer(store: StoreContext, payload: dict, order_id: int) -> CustomerRef:
+def iso(moment: datetime | None) -> str | None:
+    """A UTC moment as events carry it: what pydantic writes for UtcDateTime (ISO-8601, "Z")."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds").replace("+00:00", "Z")
+
+
+def _customer(store: StoreContext, payload: dict, order_id: int) -> dict[str, Any]:
     billing = payload.get("billing") or {}
     email = _str(billing.get("email"))
     customer_id = int(payload.get("customer_id") or 0)
@@ -81,17 +93,17 @@ def _customer(store: StoreContext, payload: dict, order_id: int) -> CustomerRef:
     else:
         # Hashing "" would put every email-less guest (POS, phone orders) under one key.
         key = guest_fallback_key(store.store_id, order_id)
-    return CustomerRef(key=key, id=customer_id or None, email=email,
-                       first_name=_str(billing.get("first_name")), last_name=_str(billing.get("last_name")),
-                       locale=_meta(payload, LOCALE_META_KEYS) or store.locale)
+    return {"key": key, "id": customer_id or None, "email": email, "first_name": _str(billing.get("first_name")),
+            "last_name": _str(billing.get("last_name")), "locale": _meta(payload, LOCALE_META_KEYS) or store.locale}
 
 
-def _line_item(item: dict, dp: int) -> LineItem:
-    return LineItem(line_id=int(item["id"]), product_id=int(item.get("product_id") or 0),
-                    variation_id=int(item.get("variation_id") or 0) or None, sku=_str(item.get("sku")),
-                    # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
-                    name=html.unescape(str(item.get("name") or "")), quantity=int(item.get("quantity") or 0),
-                    total=fmt(to_decimal(item.get("total")), dp))
+def _line_item(item: dict, dp: int) -> dict[str, Any]:
+    """A line as LineItem's JSON."""
+    return {"line_id": int(item["id"]), "product_id": int(item.get("product_id") or 0),
+            "variation_id": int(item.get("variation_id") or 0) or None, "sku": _str(item.get("sku")),
+            # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
+            "name": html.unescape(str(item.get("name") or "")), "quantity": int(item.get("quantity") or 0),
+            "total": fmt(to_decimal(item.get("total")), dp)}
 
 
 def _refunds(payload: dict) -> tuple[RefundEntry, ...]:
@@ -115,15 +127,16 @@ def read_order(store: StoreContext, payload: dict) -> OrderView:
     fields = {
         "store_id": store.store_id, "order_id": order_id,
         "order_number": _str(payload.get("number")) or str(order_id), "status": status,
-        "customer": customer, "currency": _str(payload.get("currency")) or "",
-        "total": fmt(total, dp), "subtotal_after_discounts": fmt(sum((to_decimal(li.total) for li in lines), ZERO), dp),
+        "previous_status": None, "customer": customer, "currency": _str(payload.get("currency")) or "",
+        # The sum of the lines as the event writes them.
+        "total": fmt(total, dp), "subtotal_after_discounts": fmt(sum((Decimal(li["total"]) for li in lines), ZERO), dp),
         "tax": fmt(to_decimal(payload.get("total_tax")), dp),
         "shipping": fmt(to_decimal(payload.get("shipping_total")), dp),
         "discount": fmt(to_decimal(payload.get("discount_total")), dp), "line_items": lines,
         "shipping_country": _str((payload.get("shipping") or {}).get("country")),
-        "dates": OrderDates(created=created_at, paid=paid_at, completed=completed_at),
+        "dates": {"created": iso(created_at), "paid": iso(paid_at), "completed": iso(completed_at)},
     }
     return OrderView(order_id=order_id, status=status, modified=stamp(modified_at), modified_at=modified_at,
                      created_at=created_at, paid_at=paid_at, completed_at=completed_at, dp=dp, total=total,
-                     customer=customer, refunds=_refunds(payload),
+                     customer_key=customer["key"], refunds=_refunds(payload),
                      shipments=tuple(shipments(payload.get("meta_data"))), fields=fields)

@@ -126,12 +126,20 @@ def _from_single_keys(meta: dict[str, object]) -> Iterable[Shipment | None]:
                 from_loose_date(_first(meta, "ywot_pick_up_date", "_ywot_pick_up_date")))
 
 
+# Every meta key read above: an order without any of them (most orders) is done at once.
+TRACKING_KEYS = frozenset({
+    "_wc_shipment_tracking_items", "_aftership_tracking_items", "_tracking_number", "_aftership_tracking_number",
+    "ywot_tracking_code", "_ywot_tracking_code"})
+
+
 def shipments(meta_data: object) -> list[Shipment]:
     """Every distinct tracking number in an order's meta_data, richest source first."""
     meta: dict[str, object] = {}
     for entry in meta_data if isinstance(meta_data, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("key"), str):
             meta.setdefault(entry["key"], entry.get("value"))  # first wins, like get_meta($k, true)
+    if TRACKING_KEYS.isdisjoint(meta):
+        return []
     found = [*_from_shipment_tracking_items(meta.get("_wc_shipment_tracking_items")),
              *_from_aftership_items(meta.get("_aftership_tracking_items")),
              *_from_single_keys(meta)]

@@ -231,3 +231,34 @@ async def test_a_snapshot_moved_by_another_instance_between_read_and_write_is_de
     snap = await ingest.pool.fetchrow("SELECT rev, state FROM snapshots WHERE store_id = $1 AND resource_id = $2",
                                       ingest.store_id, str(placed["id"]))
     assert snap["rev"] == 3 and orjson.loads(snap["state"])["status"] == "completed"
+
+
+async def test_a_created_delivery_for_a_known_order_is_read_again_and_judged_against_it(ingest, uid):
+    """*.created skips its snapshot read on the first attempt (the resource is taken as new). When
+    reconciliation got there first, the write's revision check refuses the batch, nothing of that
+    attempt is stored, and the next attempt reads the snapshot: the late order.created is stale."""
+    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    t = datetime.now(timezone.utc).replace(microsecond=0)
+    created = order(uid, status="processing", modified=t - timedelta(minutes=1))
+    completed = order(uid, status="completed", order_id=created["id"], modified=t)
+    fresh = order(uid, status="processing", modified=t)
+
+    def d(topic, body, origin="webhook"):
+        return Delivery(store=store, topic=topic, payload=body, body=orjson.dumps(body), origin=origin)
+
+    async with ingest.pool.acquire() as conn:  # reconciliation saw the order completed already
+        assert await ingest_batch(conn, [d("order.updated", completed, "reconcile")], metrics) == [
+            Result("applied", 3)]
+        conflicts = metrics.conflicts._value.get()
+        results = await ingest_batch(conn, [d("order.created", created), d("order.created", fresh)], metrics)
+
+    assert results == [Result("stale", 0), Result("applied", 2)]
+    assert metrics.conflicts._value.get() == conflicts + 1
+    assert [e["type"] for e in await ingest.events_of(f"order/{created['id']}")] == [
+        "order.placed", "order.paid", "order.completed"]
+    assert [e["type"] for e in await ingest.events_of(f"order/{fresh['id']}")] == ["order.placed", "order.paid"]
+    snap = await ingest.pool.fetchrow("SELECT rev, state FROM snapshots WHERE store_id = $1 AND resource_id = $2",
+                                      ingest.store_id, str(created["id"]))
+    assert snap["rev"] == 1 and orjson.loads(snap["state"])["status"] == "completed"
+    assert [(r["topic"], r["outcome"]) for r in await ingest.deliveries()] == [
+        ("order.updated", "applied"), ("order.created", "stale"), ("order.created", "applied")]
