@@ -33,6 +33,8 @@ class Runtime:
         self.producer: AIOKafkaProducer | None = None
         self.kafka_started = False
         self.connected = asyncio.Event()
+        # Set after this process commits outbox rows: wakes its relay (shared/outbox.py).
+        self.outbox_written = asyncio.Event()
         self.consumer = None  # set by the consumer worker, if the service has one
         self._tasks: list[asyncio.Task] = []
         # Called at stop before the pool closes (e.g. to hand back a connection held for a hot path).

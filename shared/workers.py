@@ -23,7 +23,7 @@ def consumer_worker(service: str, topics: list[str], handlers: dict[str, Handler
 def relay_worker(service: str) -> WorkerFactory:
     async def run(rt: Runtime) -> None:
         await OutboxRelay(rt.pool, rt.producer, service, rt.settings.relay_batch_size,
-                          rt.settings.relay_idle_poll_s).run()
+                          rt.settings.relay_idle_poll_s, wakeup=rt.outbox_written).run()
     return run
 
 

@@ -44,3 +44,39 @@ async def test_two_relays_publish_each_row_once_in_key_order(stack, uid):
     async with pool.acquire() as conn:
         assert (await outbox.stats(conn))["depth"] == 0
     await pool.close()
+
+
+async def test_a_woken_relay_publishes_at_once_and_an_unwoken_one_waits_for_its_poll(stack, uid):
+    topic = f"relay.{uid}.v1"
+    await create_topics(stack.bootstrap_servers(), topic)
+    pool = await scratch_pool(stack.service_dsn("scratch"))
+    await pool.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")  # earlier runs
+    producer = create_producer(stack.bootstrap_servers(), f"relay-wake-{uid}")
+    await producer.start()
+    wakeup = asyncio.Event()
+    relay = OutboxRelay(pool, producer, f"relay_wake_{uid}", idle_poll_s=30, wakeup=wakeup)
+    task = asyncio.create_task(relay.run())
+
+    async def published(n: int) -> bool:
+        return await pool.fetchval("SELECT published_at IS NOT NULL FROM outbox WHERE event_id = $1",
+                                   envelope(uid, n).id)
+
+    try:
+        await asyncio.sleep(0.5)  # the relay found nothing and sleeps for its 30 s poll
+        async with pool.acquire() as conn:
+            await outbox.write(conn, [Outgoing(topic=topic, key="k", envelope=envelope(uid, 1))])
+        await asyncio.sleep(1.0)
+        assert not await published(1)  # not woken: still waiting for the poll
+        wakeup.set()
+        for _ in range(100):
+            if await published(1):
+                break
+            await asyncio.sleep(0.02)
+        assert await published(1) and not wakeup.is_set()
+        [record] = await read_all(stack.bootstrap_servers(), topic, expect=1)
+        assert Envelope.from_bytes(record.value).id == envelope(uid, 1).id
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+        await pool.close()

@@ -112,6 +112,8 @@ class GroupCommit:
             if conn is not None:
                 self._idle.append(conn)
         self.metrics.batch_size.observe(len(batch))
+        if any(isinstance(r, Result) and r.events for r in results):
+            self.runtime.outbox_written.set()  # the relay publishes them now, not at its next poll
         for (_, fut), result in zip(batch, results):
             if not fut.done():
                 fut.set_result(result)
