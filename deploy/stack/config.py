@@ -37,6 +37,11 @@ class StackSettings(BaseSettings):
     mail_http_port: int = 8025
     kafka_version: str = "4.1.1"
     kafka_heap: str = "512m"
+    # Extra JVM options for the broker (space-separated). The default keeps HotSpot's JIT at its
+    # quick tier (C1): on a 2-core laptop the optimising C2 compiler took 0.1-0.2 of a core away
+    # from the services during every burst after a start, and a dev broker's load never needs C2 code
+    # (bench/ingest_bench.py: the broker's CPU per event halved). Set "" for the JVM's defaults.
+    kafka_jvm_opts: str = "-XX:TieredStopAtLevel=1"
 
     # Layout under state_dir (data survives `down`/`up`; delete the folder to start clean).
     @property

@@ -102,7 +102,7 @@ group.initial.rebalance.delay.ms=0
 def _java_argv(s: StackSettings, main: list[str]) -> list[str]:
     # `java` is looked up lazily (prepare() checks it) so status/down work without a JDK.
     return [shutil.which("java") or "java", f"-Xms{s.kafka_heap}", f"-Xmx{s.kafka_heap}", "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError",
+            "-XX:MaxGCPauseMillis=20", "-XX:+ExitOnOutOfMemoryError", *s.kafka_jvm_opts.split(),
             "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={LOG4J}",
             "-cp", f"{s.kafka_lib_dir}/*", *main]
 
