@@ -46,9 +46,15 @@ class IngestClient:
 
 
 @pytest.fixture
-async def ingest_app(stack):
+def ingest_overrides() -> dict:
+    """IngestSettings a test module needs other than the defaults (override the fixture there)."""
+    return {}
+
+
+@pytest.fixture
+async def ingest_app(stack, ingest_overrides):
     settings = IngestSettings(database_url=stack.service_dsn("ingest"), kafka_bootstrap=stack.bootstrap_servers(),
-                              api_token=TOKEN, reconcile_interval_s=0, max_body_bytes=200_000)
+                              api_token=TOKEN, reconcile_interval_s=0, max_body_bytes=200_000, **ingest_overrides)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(app.state.ingest.runtime.connected.wait(), 60)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import orjson
+import pytest
 
 from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
 from tests.woo import deliver, order
@@ -114,6 +115,36 @@ def _sender(ingest):
     return send
 
 
+TWO_LANES = pytest.mark.parametrize("ingest_overrides", [{"commit_lanes": 2}])  # the default is one
+
+
+async def test_with_one_lane_deliveries_arriving_while_it_commits_share_the_next_commit(ingest, uid):
+    app, send = ingest.app.state.ingest, _sender(ingest)
+    assert app.commit.lanes == 1  # the default
+    a = order(uid)
+    assert (await send(a)).status_code == 200
+    conn, tx = await _hold_snapshots(ingest, a["id"])
+    before = _batch_sizes(app.metrics)
+    try:  # the only lane waits on order a; everything else queues behind it
+        stuck = asyncio.create_task(send(order(uid, status="completed", order_id=a["id"]), "order.updated"))
+        await _until(_blocked(ingest, 1))
+        others = [order(uid) for _ in range(10)]
+        queued = [asyncio.create_task(send(o)) for o in others]
+        await _until(_queued(app, 10))
+        assert not any(t.done() for t in queued)
+    finally:
+        await tx.rollback()
+        await ingest.pool.release(conn)
+    assert (await stuck).json() == {"outcome": "applied", "events": 2}
+    answers = await asyncio.gather(*queued)
+    assert [(r.status_code, r.json()) for r in answers] == [(200, {"outcome": "applied", "events": 2})] * 10
+    after = _batch_sizes(app.metrics)
+    assert after["16.0"] - before["16.0"] == 2 and after["8.0"] - before["8.0"] == 1  # 1, then 10 at once
+    for o in others:
+        assert [e["type"] for e in await ingest.events_of(f"order/{o['id']}")] == ["order.placed", "order.paid"]
+
+
+@TWO_LANES
 async def test_deliveries_arriving_while_every_lane_is_busy_share_the_next_commit(ingest, uid):
     app, send = ingest.app.state.ingest, _sender(ingest)
     a, b = order(uid), order(uid)
@@ -141,6 +172,7 @@ async def test_deliveries_arriving_while_every_lane_is_busy_share_the_next_commi
         assert [e["type"] for e in await ingest.events_of(f"order/{o['id']}")] == ["order.placed", "order.paid"]
 
 
+@TWO_LANES
 async def test_a_resource_in_flight_keeps_its_order_while_other_resources_pass(ingest, uid):
     send = _sender(ingest)
     t = datetime.now(timezone.utc).replace(microsecond=0)
