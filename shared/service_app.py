@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from shared.gc_tuning import tune_gc
 from shared.http import install_error_handlers, ops_router
 from shared.logging import setup_logging
 from shared.runtime import Runtime
@@ -42,6 +43,7 @@ def build_app(*, title: str, description: str, runtime: Runtime, routers: list[A
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        tune_gc(runtime.settings.gc_young_threshold)  # the app is built: freeze it out of collections
         await runtime.start()
         yield
         await runtime.stop()

@@ -17,6 +17,9 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     kafka_bootstrap: str = "127.0.0.1:19092"
     log_level: str = "INFO"
+    # Allocations between two young-generation garbage collections (shared/gc_tuning.py);
+    # 0 keeps Python's default of 700.
+    gc_young_threshold: int = 20_000
     # Consumer group (and processed-event marker name); defaults to the service's name.
     consumer_group: str | None = None
     # Where a brand-new consumer group starts: "earliest" replays the topics (the safe default).
