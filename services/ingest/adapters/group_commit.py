@@ -28,7 +28,7 @@ Waiter = tuple[Delivery, asyncio.Future]
 
 
 class GroupCommit:
-    def __init__(self, runtime: Runtime, metrics: IngestMetrics, max_batch: int = 256, lanes: int = 2) -> None:
+    def __init__(self, runtime: Runtime, metrics: IngestMetrics, max_batch: int = 256, lanes: int = 1) -> None:
         self.runtime, self.metrics = runtime, metrics
         self.max_batch, self.lanes = max(1, max_batch), max(1, lanes)
         self._waiting: list[Waiter] = []
