@@ -4,7 +4,7 @@ Served exactly like ingest (shared/serve.py: same workers, uvicorn with uvloop a
 access log, the same garbage-collector settings), it measures what the server and the framework
 cost before ingest does any work.
 
-    python -m shared.serve bench.bare_app:create_app --port 8101 --workers 2
+    python -m shared.service.serve bench.bare_app:create_app --port 8101 --workers 2
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from shared.gc_tuning import tune_gc
-from shared.settings import ServiceSettings
+from shared.service.gc_tuning import tune_gc
+from shared.service.settings import ServiceSettings
 
 
 @asynccontextmanager

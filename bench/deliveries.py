@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from deploy.storesim.php_json import php_json_encode
-from deploy.storesim.signing import sign
+from deploy.local.storesim.php_json import php_json_encode
+from deploy.local.storesim.signing import sign
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "woocommerce"
 HOOK_PATH = "/webhooks/woocommerce"

@@ -148,7 +148,7 @@ def lat_stats(lat_us: list[int]) -> dict[str, float]:
 
 
 def ensure_stack() -> None:
-    from deploy.stack import runner
+    from deploy.local.stack import runner
     rows = runner.status(quiet=True)
     if all(r["state"] == "up" for r in rows):
         return
@@ -160,14 +160,14 @@ class BenchKafka:
     """A private single-node broker, same jars and settings as the stack's, on free ports."""
 
     def __init__(self) -> None:
-        from deploy.stack.config import StackSettings
+        from deploy.local.stack.config import StackSettings
         self.settings = StackSettings(state_dir=ROOT / ".state" / "bench-kafka", kafka_port=free_port(),
                                       kafka_controller_port=free_port())
         self.comp = None
 
     def start(self) -> str:
-        from deploy.stack import kafka, procs
-        from deploy.stack.runner import _kafka_ready
+        from deploy.local.stack import kafka, procs
+        from deploy.local.stack.runner import _kafka_ready
         s = self.settings
         for d in (s.state_dir, s.logs_dir, s.run_dir):
             d.mkdir(parents=True, exist_ok=True)
@@ -181,18 +181,18 @@ class BenchKafka:
 
     def stop(self) -> None:
         if self.comp is not None:
-            from deploy.stack import procs
+            from deploy.local.stack import procs
             procs.stop(self.settings, self.comp)
             shutil.rmtree(self.settings.kafka_dir / "data", ignore_errors=True)
 
 
 def ingest_dsn() -> str:
-    from deploy.stack.config import service_dsn
+    from deploy.local.stack.config import service_dsn
     return service_dsn("ingest") + f"?search_path={SCHEMA}"
 
 
 async def reset_schema(drop_only: bool = False) -> None:
-    from deploy.stack.config import service_dsn
+    from deploy.local.stack.config import service_dsn
     conn = await asyncpg.connect(service_dsn("ingest"))
     try:
         await conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
@@ -225,7 +225,7 @@ class Server:
 
     def start(self, logdir: Path) -> None:
         if (self.cwd / "shared" / "serve.py").exists():  # workers that share connections (shared/serve.py)
-            argv = [PY, "-m", "shared.serve", self.app, "--host", "127.0.0.1", "--port", str(self.port),
+            argv = [PY, "-m", "shared.service.serve", self.app, "--host", "127.0.0.1", "--port", str(self.port),
                     "--workers", str(self.workers), "--log-level", "warning"]
         else:  # an older checkout (--ingest-src): uvicorn's own workers
             argv = [PY, "-m", "uvicorn", self.app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),
@@ -585,7 +585,7 @@ def main() -> None:
             print("starting a private Kafka broker for the run ...", flush=True)
             args.bootstrap = broker.start()
         else:
-            from deploy.stack.config import bootstrap_servers
+            from deploy.local.stack.config import bootstrap_servers
             args.bootstrap = bootstrap_servers()
         _run(args, only, rows, modes, bench_stores)
     finally:

@@ -19,8 +19,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def stack():
-    from deploy.stack import procs, runner
-    from deploy.stack.config import StackSettings
+    from deploy.local.stack import procs, runner
+    from deploy.local.stack.config import StackSettings
 
     settings = StackSettings()
     running_before = {row["name"] for row in runner.status(settings, quiet=True) if row["pid"]}

@@ -9,8 +9,8 @@ from services.ingest.adapters.group_commit import GroupCommit
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics, ingest_metrics
-from shared.runtime import Runtime
-from shared.workers import relay_worker
+from shared.service.runtime import Runtime
+from shared.service.workers import relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.service.settings import ServiceSettings
 
 
 class IngestSettings(ServiceSettings):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.service.settings import ServiceSettings
 
 
 class LoyaltySettings(ServiceSettings):

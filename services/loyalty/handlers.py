@@ -12,8 +12,8 @@ import asyncpg
 
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.domain.points import earning_base, points_for, reversal_for
-from shared import outbox
-from shared.events.born import born_event
+from shared.db import outbox
+from shared.events.follow_up import follow_up_event
 from shared.events.envelope import Envelope, Outgoing, derived_event_id
 
 
@@ -24,7 +24,7 @@ class Deps:
 
 
 def _announce(cause: Envelope, event_type: str, key: str, data: dict) -> Outgoing:
-    return born_event(service="loyalty", cause_id=cause.id, event_type=event_type, key=key, time=cause.time,
+    return follow_up_event(service="loyalty", cause_id=cause.id, event_type=event_type, key=key, time=cause.time,
                       data=data)
 
 

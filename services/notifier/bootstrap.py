@@ -8,9 +8,9 @@ from services.notifier.adapters.mailer import SmtpMailer
 from services.notifier.config import NotifierSettings
 from services.notifier.entrypoints.sender import run_sender
 from services.notifier.handlers import HANDLERS
-from shared.runtime import Runtime
-from shared.topics import ORDERS
-from shared.workers import consumer_worker, relay_worker
+from shared.service.runtime import Runtime
+from shared.events.topics import ORDERS
+from shared.service.workers import consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]

@@ -26,7 +26,7 @@ from shared.errors import PermanentError
 from shared.events.envelope import Envelope
 from shared.logging import get_logger
 from shared.metrics import consumer_metrics
-from shared.topics import dlq
+from shared.events.topics import dlq
 
 log = get_logger(__name__)
 

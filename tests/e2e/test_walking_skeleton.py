@@ -13,7 +13,7 @@ import httpx
 
 from shared.ids import customer_key
 from tests.e2e.conftest import API_TOKEN
-from tests.woo import deliver, order
+from tests.support.woo import deliver, order
 
 
 async def eventually(fn, timeout: float = 30.0, interval: float = 0.3):

@@ -9,8 +9,8 @@ import pytest
 from shared.errors import PermanentError
 from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import create_producer
-from shared.topics import dlq
-from tests.integration.spine_helpers import create_topics, envelope, read_all, scratch_pool
+from shared.events.topics import dlq
+from tests.support.spine import create_topics, envelope, read_all, scratch_pool
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import sys
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.kafka.producer import create_producer
-from shared.topics import dlq
-from tests.integration.spine_helpers import create_topics, envelope, scratch_pool
+from shared.events.topics import dlq
+from tests.support.spine import create_topics, envelope, scratch_pool
 
 
 async def _child(stack, service, topic, seconds, fault=None):
@@ -19,7 +19,7 @@ async def _child(stack, service, topic, seconds, fault=None):
     if fault:
         env["AFTERCART_FAULT"] = fault
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.consumer_child", service, topic, stack.bootstrap_servers(),
+        sys.executable, "-m", "tests.support.consumer_child", service, topic, stack.bootstrap_servers(),
         stack.service_dsn("scratch"), str(seconds), env=env, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), seconds + 30)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from deploy.stack import postgres as stack_pg, procs, runner
+from deploy.local.stack import postgres as stack_pg, procs, runner
 from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import create_producer
-from shared.topics import dlq
-from tests.integration.spine_helpers import create_topics, envelope, read_all, scratch_pool
+from shared.events.topics import dlq
+from tests.support.spine import create_topics, envelope, read_all, scratch_pool
 
 
 async def test_consumer_survives_a_database_restart(stack, uid):

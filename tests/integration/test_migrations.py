@@ -2,7 +2,8 @@
 import asyncio
 from pathlib import Path
 
-from shared.db import apply_migrations, create_pool
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
 
 
 async def test_migrations_apply_once_even_concurrently(stack, uid, tmp_path: Path):

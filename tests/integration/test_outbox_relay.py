@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from shared import outbox
+from shared.db import outbox
 from shared.events.envelope import Envelope, Outgoing
 from shared.kafka.producer import create_producer
-from shared.outbox import OutboxRelay
-from tests.integration.spine_helpers import create_topics, envelope, read_all, scratch_pool
+from shared.db.outbox import OutboxRelay
+from tests.support.spine import create_topics, envelope, read_all, scratch_pool
 
 
 async def test_two_relays_publish_each_row_once_in_key_order(stack, uid):

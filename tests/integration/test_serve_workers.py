@@ -36,7 +36,7 @@ def _ask(port: int) -> int | None:
 @pytest.fixture
 def served():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "shared.serve", "tests.serve_app:create_app", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "shared.service.serve", "tests.support.serve_app:create_app", "--port", str(port),
                              "--workers", "2", "--log-level", "warning"], cwd=ROOT)
     deadline = time.monotonic() + 30
     while _ask(port) is None:
@@ -84,7 +84,7 @@ def test_a_worker_killed_takes_the_service_down_whole(served):
 
 def test_a_port_in_use_is_refused_clearly(served):
     _, port = served
-    other = subprocess.run([sys.executable, "-m", "shared.serve", "tests.serve_app:create_app", "--port", str(port),
+    other = subprocess.run([sys.executable, "-m", "shared.service.serve", "tests.support.serve_app:create_app", "--port", str(port),
                             "--workers", "2"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     # Sockets of the same user with SO_REUSEPORT may share a port; a second *service* must not.
     assert other.returncode != 0 and "Address already in use" in other.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.tcp_proxy import start_proxy
+from tests.support.tcp_proxy import start_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,10 +21,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from deploy.stack.config import SERVICES, StackSettings
-from deploy.stack.kafka import ensure_topics
-from deploy.stack.procs import port_open
-from shared.topics import BY_NAME, PARTITIONS, all_topic_names
+from deploy.local.stack.config import SERVICES, StackSettings
+from deploy.local.stack.kafka import ensure_topics
+from deploy.local.stack.procs import port_open
+from shared.events.topics import BY_NAME, PARTITIONS, all_topic_names
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import asyncpg
 from services.ingest.adapters.journal import Key
 from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
 from services.ingest.metrics import IngestMetrics
-from shared.runtime import Runtime
+from shared.service.runtime import Runtime
 
 _BROKEN = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError)
 Waiter = tuple[Delivery, asyncio.Future]

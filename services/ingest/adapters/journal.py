@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 import orjson
 
-from shared import outbox
+from shared.db import outbox
 from shared.events.envelope import Outgoing
 
 Key = tuple[str, str, str]  # (store_id, resource, resource_id)

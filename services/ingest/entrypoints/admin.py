@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, HttpUrl
 
-from shared import outbox
+from shared.db import outbox
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -7,7 +7,7 @@ from services.ingest.bootstrap import bootstrap
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.admin import admin_router
 from services.ingest.entrypoints.webhooks import PATH, asgi_receive, webhook_router
-from shared.service_app import build_app
+from shared.service.app import build_app
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:

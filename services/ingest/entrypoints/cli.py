@@ -25,7 +25,8 @@ from services.ingest.config import IngestSettings
 from services.ingest.domain.times import parse_gmt
 from services.ingest.entrypoints.reconcile import check_webhooks, client_for, reconcile_store
 from services.ingest.metrics import ingest_metrics
-from shared.db import apply_migrations, create_pool
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
 from shared.logging import setup_logging
 
 ingest_app = typer.Typer(help="Ingest: reconcile stores through the WooCommerce REST API.", no_args_is_help=True)

@@ -6,8 +6,8 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from services.loyalty.adapters.ledger import balance
 from services.loyalty.bootstrap import bootstrap
 from services.loyalty.config import LoyaltySettings
-from shared.http import pool_or_503
-from shared.service_app import build_app
+from shared.service.ops import pool_or_503
+from shared.service.app import build_app
 
 
 def points_router() -> APIRouter:

@@ -5,8 +5,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 
 from services.notifier.bootstrap import bootstrap
 from services.notifier.config import NotifierSettings
-from shared.http import pool_or_503
-from shared.service_app import build_app
+from shared.service.ops import pool_or_503
+from shared.service.app import build_app
 
 
 def messages_router() -> APIRouter:

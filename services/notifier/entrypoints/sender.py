@@ -15,8 +15,8 @@ import aiosmtplib
 from services.notifier.adapters.mailer import SmtpMailer
 from services.notifier.adapters.messages import PgMessages
 from services.notifier.metrics import notifier_metrics
-from shared import outbox
-from shared.events.born import born_event
+from shared.db import outbox
+from shared.events.follow_up import follow_up_event
 from shared.events.envelope import Outgoing, utcnow
 from shared.logging import get_logger
 
@@ -30,7 +30,7 @@ def _outcome_event(row, status: str, error: str | None = None) -> Outgoing:
             "cause_type": row["cause_type"]}
     if error:
         data["error"] = error
-    return born_event(service="notifier", cause_id=row["message_id"], event_type=event_type,
+    return follow_up_event(service="notifier", cause_id=row["message_id"], event_type=event_type,
                       key=row["customer_key"], time=utcnow(), data=data)
 
 

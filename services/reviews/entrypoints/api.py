@@ -5,8 +5,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 
 from services.reviews.bootstrap import bootstrap
 from services.reviews.config import ReviewsSettings
-from shared.http import pool_or_503
-from shared.service_app import build_app
+from shared.service.ops import pool_or_503
+from shared.service.app import build_app
 
 
 def requests_router() -> APIRouter:

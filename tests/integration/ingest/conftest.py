@@ -15,8 +15,8 @@ import orjson
 import pytest
 import uvicorn
 
-from deploy.storesim import SimClock, Store
-from deploy.storesim import create_app as create_sim_app
+from deploy.local.storesim import SimClock, Store
+from deploy.local.storesim import create_app as create_sim_app
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.api import create_app
 from services.ingest.entrypoints.reconcile import SCHEDULE_LOCK
@@ -79,8 +79,8 @@ SIM_CK, SIM_CS = "ck_it_reconcile", "cs_it_reconcile"
 
 @dataclass
 class SimStore:
-    store: object  # deploy.storesim.Store
-    clock: object  # deploy.storesim.SimClock: dates a day in the past, 1 s per store action
+    store: object  # deploy.local.storesim.Store
+    clock: object  # deploy.local.storesim.SimClock: dates a day in the past, 1 s per store action
     url: str
 
 

@@ -8,9 +8,9 @@ import re
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.ingest.handlers import HANDLERS
-from shared.outbox import _RELAY_LOCK
+from shared.db.outbox import _RELAY_LOCK
 from tests.integration.ingest.conftest import TOKEN
-from tests.woo import deliver, order
+from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

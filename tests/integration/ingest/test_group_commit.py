@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
-from tests.woo import deliver, order
+from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"
 

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from deploy.stack import kafka as stack_kafka, procs, runner
+from deploy.local.stack import kafka as stack_kafka, procs, runner
 from shared.events.envelope import Envelope
-from shared.topics import ORDERS
-from tests.woo import deliver, order
+from shared.events.topics import ORDERS
+from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"
 

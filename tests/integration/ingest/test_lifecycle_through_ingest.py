@@ -5,7 +5,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from tests.woo import deliver, order, payload, wc_time
+from tests.support.woo import deliver, order, payload, wc_time
 
 HOOK = "/webhooks/woocommerce"
 

@@ -10,7 +10,7 @@ import httpx
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.api import create_app
 from tests.integration.ingest.conftest import TOKEN
-from tests.woo import deliver, order
+from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"
 

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 from prometheus_client import REGISTRY
 
-from deploy.storesim import make_sender_factory
-from deploy.storesim.webhooks import Queue
+from deploy.local.storesim import make_sender_factory
+from deploy.local.storesim.webhooks import Queue
 from services.ingest.adapters.stores import PgStores
 from services.ingest.entrypoints.reconcile import OVERLAP, client_for, reconcile_all, reconcile_store, run_schedule
 from services.ingest.domain.times import parse_gmt
@@ -220,7 +220,7 @@ async def test_the_schedule_skips_while_another_instance_holds_its_lock(ingest, 
 def _cli(dsn: str, *args: str) -> subprocess.CompletedProcess:
     """`aftercart ingest …` in its own process, as an operator or a cron job would run it."""
     env = dict(os.environ, AFTERCART_INGEST_DATABASE_URL=dsn)
-    return subprocess.run([sys.executable, "-m", "deploy.cli", "ingest", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "deploy.local.cli", "ingest", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
 
 

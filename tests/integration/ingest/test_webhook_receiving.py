@@ -5,7 +5,7 @@ import orjson
 
 from services.ingest.adapters.signature import sign
 from tests.integration.ingest.conftest import TOKEN
-from tests.woo import deliver, order, payload
+from tests.support.woo import deliver, order, payload
 
 HOOK = "/webhooks/woocommerce"
 

@@ -10,7 +10,8 @@ import orjson
 from services.loyalty import handlers
 from services.loyalty.adapters.ledger import balance
 from services.loyalty.bootstrap import MIGRATIONS
-from shared.db import apply_migrations, create_pool
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
 from shared.events.envelope import Envelope, event_id
 
 DEPS = handlers.Deps(points_per_unit=Decimal("1"))

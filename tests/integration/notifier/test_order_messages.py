@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from services.notifier import handlers
 from services.notifier.bootstrap import MIGRATIONS
-from shared.db import apply_migrations, create_pool
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
 from shared.events.envelope import Envelope, event_id
 
 

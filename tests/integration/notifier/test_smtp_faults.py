@@ -12,7 +12,8 @@ from services.notifier.bootstrap import MIGRATIONS
 from services.notifier.config import NotifierSettings
 from services.notifier.domain.messages import Draft
 from services.notifier.entrypoints.sender import send_one
-from shared.db import apply_migrations, create_pool
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
 
 
 async def _setup(stack, uid):

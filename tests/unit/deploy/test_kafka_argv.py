@@ -1,8 +1,8 @@
 """The broker's JVM command line: heap and the JIT option come from StackSettings."""
 from pathlib import Path
 
-from deploy.stack.config import StackSettings
-from deploy.stack.kafka import _java_argv
+from deploy.local.stack.config import StackSettings
+from deploy.local.stack.kafka import _java_argv
 
 
 def _argv(**kw) -> list[str]:

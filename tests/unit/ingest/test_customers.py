@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from services.ingest.domain import APPLIED, DUPLICATE, ERROR_BODY, IGNORED, STALE, StoreContext, derive_customer_events
 from shared.events.envelope import event_id
 from shared.ids import customer_key
-from tests.unit.ingest.helpers import Chain, assert_valid, payload, types
+from tests.support.ingest_payloads import Chain, assert_valid, payload, types
 
 STORE = StoreContext(store_id="s1")
 NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from services.ingest.domain import APPLIED, StoreContext, derive_order_events
 from shared.events.envelope import event_id
 from shared.ids import customer_key
-from tests.unit.ingest.helpers import assert_valid, payload, types
+from tests.support.ingest_payloads import assert_valid, payload, types
 
 STORE = StoreContext(store_id="s1")
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

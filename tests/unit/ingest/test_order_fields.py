@@ -9,7 +9,7 @@ import pytest
 from services.ingest.domain import StoreContext, derive_order_events
 from services.ingest.domain.order_payload import iso
 from shared.events.registry import validate_data
-from tests.unit.ingest.helpers import order_state
+from tests.support.ingest_payloads import order_state
 
 STORE = StoreContext(store_id="s1", locale="de_DE")
 

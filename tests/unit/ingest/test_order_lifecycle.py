@@ -9,7 +9,7 @@ import pytest
 from services.ingest.domain import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, PARKED, STALE, StoreContext,
                                     derive_order_events)
 from shared.ids import customer_key
-from tests.unit.ingest.helpers import Chain, assert_valid, order_state, payload
+from tests.support.ingest_payloads import Chain, assert_valid, order_state, payload
 
 STORE = StoreContext(store_id="s1")
 NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.ingest.domain import derive_order_events
 from services.ingest.domain.times import parse_gmt
-from tests.unit.ingest.helpers import Chain, assert_valid, order_state
+from tests.support.ingest_payloads import Chain, assert_valid, order_state
 
 STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "failed", "refunded", "ready-for-pickup")
 PAID = ("processing", "completed")

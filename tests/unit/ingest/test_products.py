@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from services.ingest.domain import APPLIED, DUPLICATE, StoreContext, derive_product_events
-from tests.unit.ingest.helpers import Chain, assert_valid, payload, types
+from tests.support.ingest_payloads import Chain, assert_valid, payload, types
 
 STORE = StoreContext(store_id="s1")
 NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)

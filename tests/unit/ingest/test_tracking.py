@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from services.ingest.domain import StoreContext, derive_order_events
 from services.ingest.domain.tracking import shipments
-from tests.unit.ingest.helpers import Chain, assert_valid, order_state, payload
+from tests.support.ingest_payloads import Chain, assert_valid, order_state, payload
 
 
 def meta(*pairs: tuple[str, object]) -> list[dict]:

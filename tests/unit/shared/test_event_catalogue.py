@@ -3,7 +3,7 @@ type belongs to exactly one home topic."""
 from collections import Counter
 
 from shared.events.registry import DATA_MODELS
-from shared.topics import ALL, TOPIC_OF_TYPE
+from shared.events.topics import ALL, TOPIC_OF_TYPE
 
 
 def test_every_event_type_has_a_model():

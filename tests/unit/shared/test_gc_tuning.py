@@ -3,8 +3,8 @@ import gc
 
 import pytest
 
-from shared.gc_tuning import tune_gc
-from shared.settings import ServiceSettings
+from shared.service.gc_tuning import tune_gc
+from shared.service.settings import ServiceSettings
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from deploy.storesim import SimClock, Store, create_app
+from deploy.local.storesim import SimClock, Store, create_app
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "woocommerce"
 CK, CS = "ck_test", "cs_test"

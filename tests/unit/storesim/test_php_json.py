@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploy.storesim.php_json import php_float, php_json_encode
+from deploy.local.storesim.php_json import php_float, php_json_encode
 
 from .conftest import FIXTURES, fixture
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.storesim import Store
+from deploy.local.storesim import Store
 
 from .conftest import API, CK, CS, api_client
 

@@ -16,7 +16,7 @@ import copy
 
 import pytest
 
-from deploy.storesim import Store, php_json_encode
+from deploy.local.storesim import Store, php_json_encode
 
 from .conftest import API, api_client, fixture, home_of
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from deploy.storesim import make_sender_factory, verify
-from deploy.storesim.scenario import play_day
+from deploy.local.storesim import make_sender_factory, verify
+from deploy.local.storesim.scenario import play_day
 
 from .conftest import API, RECEIVER_URL, Receiver, api_client
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.storesim.signing import delivery_id, sign, verify
+from deploy.local.storesim.signing import delivery_id, sign, verify
 
 from .conftest import fixture
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from deploy.storesim import SimClock, Store, WCError
+from deploy.local.storesim import SimClock, Store, WCError
 
 from .conftest import fixture
 

@@ -8,7 +8,7 @@ import re
 import httpx
 from fastapi.responses import RedirectResponse
 
-from deploy.storesim import Queue, WebhookSender, make_sender_factory, php_json_encode, verify
+from deploy.local.storesim import Queue, WebhookSender, make_sender_factory, php_json_encode, verify
 
 from .conftest import RECEIVER_URL, Receiver
 

@@ -1,0 +1,125 @@
+"""`aftercart services up | down | status`: the four services (and the store simulator) as
+detached processes, wired to the local stack's ports, with the same pid/log bookkeeping as the
+stack (state_dir/run, state_dir/logs)."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import typer
+
+from deploy.local.stack import procs
+from deploy.local.stack.config import StackSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"ingest": 8001, "notifier": 8002, "loyalty": 8003, "reviews": 8004}
+services_app = typer.Typer(help="Run the four Aftercart services locally.", no_args_is_help=True)
+
+
+def service_port(name: str) -> int:
+    return int(os.environ.get(f"AFTERCART_{name.upper()}_PORT", SERVICES[name]))
+
+
+def _env(s: StackSettings, name: str) -> dict[str, str]:
+    prefix = f"AFTERCART_{name.upper()}_"
+    env = dict(os.environ)
+    defaults = {"DATABASE_URL": s.service_dsn(name), "KAFKA_BOOTSTRAP": s.bootstrap_servers(),
+                "PORT": str(service_port(name))}
+    if name == "notifier":
+        defaults.update(SMTP_HOST=s.host, SMTP_PORT=str(s.smtp_port))
+    for k, v in defaults.items():
+        env.setdefault(prefix + k, v)  # an explicit setting wins over the stack's defaults
+    return env
+
+
+def component(s: StackSettings, name: str) -> procs.Component:
+    port = service_port(name)
+    module = f"services.{name}.entrypoints.api"
+    return procs.Component(
+        name=name, marker=module, ports={f"{name}_port": port}, address=f"http://{s.host}:{port}",
+        argv=[sys.executable, "-m", "uvicorn", f"{module}:create_app", "--factory", "--host", s.host,
+              "--port", str(port), "--no-access-log"],
+        cwd=ROOT, env=_env(s, name), stop_timeout=15.0)
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    body: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{url}/readyz", timeout=2)
+            body = r.json()
+            if r.status_code == 200:
+                return body
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise procs.StackError(f"{url} not ready after {timeout:.0f}s: missing {body.get('missing', '?')}")
+
+
+def up(s: StackSettings | None = None, wait: bool = True) -> None:
+    s = s or StackSettings()
+    for name in SERVICES:
+        comp = component(s, name)
+        pid = procs.our_pid(s, comp)
+        if pid:
+            print(f"  {name:9} running   pid {pid:<7} {comp.address}")
+            continue
+        port = service_port(name)
+        if procs.port_open(s.host, port):
+            raise procs.StackError(f"port {port} ({name}) is already in use by another process; "
+                                   f"set AFTERCART_{name.upper()}_PORT to use another port")
+        print(f"  {name:9} started   pid {procs.start(s, comp):<7} {comp.address}")
+    if wait:
+        for name in SERVICES:
+            wait_ready(component(s, name).address)
+        print("services ready")
+
+
+def down(s: StackSettings | None = None) -> None:
+    s = s or StackSettings()
+    # The store simulator `aftercart demo` started goes too (identified by its pid file and marker).
+    simulator = procs.Component(name="storesim", argv=[], marker="deploy.local.storesim", ports={}, address="")
+    if procs.stop(s, simulator):
+        print("  storesim  stopped")
+    for name in reversed(list(SERVICES)):
+        print(f"  {name:9} {'stopped' if procs.stop(s, component(s, name)) else 'not running'}")
+
+
+def _cli(fn) -> None:
+    try:
+        fn()
+    except procs.StackError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1)
+
+
+@services_app.command("up")
+def up_cmd(wait: bool = typer.Option(True, "--wait/--no-wait", help="wait until every /readyz says ready")):
+    """Start ingest, notifier, loyalty and reviews (idempotent)."""
+    _cli(lambda: up(wait=wait))
+
+
+@services_app.command("down")
+def down_cmd():
+    """Stop the services `up` started (and the demo's store simulator)."""
+    _cli(down)
+
+
+@services_app.command("status")
+def status_cmd():
+    """Which services run, where, and whether they are ready."""
+    s = StackSettings()
+    for name in SERVICES:
+        comp = component(s, name)
+        pid = procs.our_pid(s, comp)
+        state = "down"
+        if pid:
+            try:
+                state = "ready" if httpx.get(f"{comp.address}/readyz", timeout=2).status_code == 200 else "not ready"
+            except httpx.HTTPError:
+                state = "starting"
+        print(f"{name:9} {state:9} pid {pid or '-':<7} {comp.address}")

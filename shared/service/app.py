@@ -1,0 +1,58 @@
+"""Builds a service's FastAPI app: lifespan that starts/stops its Runtime, ops endpoints, errors,
+and optional fast routes."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from shared.service.gc_tuning import tune_gc
+from shared.service.ops import install_error_handlers, ops_router
+from shared.logging import setup_logging
+from shared.service.runtime import Runtime
+
+
+ASGIEndpoint = Callable[[dict, Callable, Callable], Awaitable[None]]
+
+
+class ServiceApp(FastAPI):
+    """FastAPI, plus routes served as bare ASGI ahead of the middleware stack and the router.
+
+    For an endpoint whose callers wait on every answer (ingest's webhook: each store's queue runner
+    blocks on it) the framework's per-request layers cost more than the work. A fast route is
+    matched on exact (method, path); it must answer every request itself and never raise. The same
+    path can also be declared as a normal route, so it stays in the OpenAPI document."""
+
+    fast_routes: dict[tuple[str, str], ASGIEndpoint]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.fast_routes.get((scope["method"], scope["path"]))
+            if endpoint is not None:
+                scope["app"] = self
+                await endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def build_app(*, title: str, description: str, runtime: Runtime, routers: list[APIRouter],
+              state_name: str, state: object,
+              fast_routes: dict[tuple[str, str], ASGIEndpoint] | None = None) -> FastAPI:
+    setup_logging(runtime.service, runtime.settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        tune_gc(runtime.settings.gc_young_threshold)  # the app is built: freeze it out of collections
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = ServiceApp(title=title, version="1", description=description, lifespan=lifespan)
+    app.fast_routes = dict(fast_routes or {})
+    setattr(app.state, state_name, state)
+    install_error_handlers(app)
+    app.include_router(ops_router(runtime.readiness))
+    for r in routers:
+        app.include_router(r)
+    return app

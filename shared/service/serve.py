@@ -1,0 +1,90 @@
+"""Serve an ASGI app factory with N worker processes that really share the load.
+
+    python -m shared.service.serve services.ingest.entrypoints.api:create_app --port 8001 --workers 2
+
+uvicorn's own `--workers` has every worker accept from one shared socket: whichever process wakes
+first takes every connection waiting, so a burst of keep-alive connections (32 stores opening
+theirs at once) can land on one worker while the other idles (measured: 32 of 32, bench/README).
+Here each worker binds its own socket with SO_REUSEPORT and the kernel spreads connections over
+them by address hash. Same uvicorn inside (uvloop, httptools, no access log).
+
+The parent only supervises: it forwards SIGTERM/SIGINT to the workers and exits when they have;
+if one worker dies the others are stopped too, so whoever runs the service sees it go down and
+restarts it whole (a half-alive service would hide the fault).
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+def _socket(host: str, port: int, share: bool = True) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(args.app, factory=True, host=args.host, port=args.port, loop="uvloop",
+                            http="httptools", access_log=False, log_level=args.log_level)
+    uvicorn.Server(config).run(sockets=[_socket(args.host, args.port)])
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    # A socket *without* SO_REUSEPORT can't bind while anything listens there, even another
+    # service of ours that shares its port with its own workers: fail early and clearly.
+    try:
+        probe = _socket(args.host, args.port, share=False)
+    except OSError as exc:
+        print(f"shared.service.serve: {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    probe.close()
+    argv = [sys.executable, "-m", "shared.service.serve", args.app, "--host", args.host, "--port", str(args.port),
+            "--log-level", args.log_level, "--worker"]
+    children = [subprocess.Popen(argv) for _ in range(args.workers)]
+    stopping = failed = False
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for c in children:
+            if c.poll() is None:
+                c.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while any(c.poll() is None for c in children):
+        if not stopping and any(c.poll() is not None for c in children):
+            failed = True
+            stop(signal.SIGTERM, None)  # one worker died: take the service down whole
+        time.sleep(0.2)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("app", help="module:factory returning an ASGI app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker or args.workers <= 1:
+        _worker(args)
+        return 0
+    return _supervise(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Over real sockets: a local uvicorn receiver on a free port, the sender's own httpx client,
+and ``python -m deploy.local.storesim play`` end to end."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from deploy.local.storesim import WebhookSender, verify
+
+from .conftest import Receiver
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_receiver():
+    receiver = Receiver()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(receiver.app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "receiver did not start"
+        time.sleep(0.02)
+    yield receiver, f"http://127.0.0.1:{port}/webhooks/woocommerce"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+async def test_delivery_over_a_real_socket(live_receiver):
+    receiver, url = live_receiver
+    sender = WebhookSender(url, "https://demo-store.example/", 142, "s3cret")
+    assert await sender.send("order.updated", {"id": 727, "href": "https://x.example/a"}) == 200
+    headers, body = receiver.requests[0]
+    assert body == b'{"id":727,"href":"https:\\/\\/x.example\\/a"}'
+    assert headers["content-type"] == "application/json"
+    assert verify("s3cret", body, headers["x-wc-webhook-signature"])
+
+
+def test_play_cli(live_receiver):
+    receiver, url = live_receiver
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.local.storesim", "play", "--delivery-url", url,
+         "--secret", "S", "--source", "https://demo-store.example/"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["deliveries"] == 24 and summary["status_codes"] == {"200": 24}
+    deliveries = [(h, b) for h, b in receiver.requests if "x-wc-webhook-topic" in h]
+    assert len(deliveries) == 24
+    assert all(verify("S", b, h["x-wc-webhook-signature"]) for h, b in deliveries)
