@@ -4,6 +4,8 @@
 # services and the store simulator → a demo store's day of signed webhooks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Development mode: on local defaults, with the services' built-in API tokens (refused otherwise).
+export AFTERCART_ENV="${AFTERCART_ENV:-development}"
 bash deploy/setup.sh
 .venv/bin/aftercart stack up
 .venv/bin/aftercart services up

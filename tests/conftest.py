@@ -3,9 +3,14 @@ local stack (Kafka, PostgreSQL, SMTP sink): if it isn't running, the session sta
 same code as `aftercart stack up` and stops what it started at the end."""
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
+
+# Development mode: the services accept their built-in API tokens (shared/service/settings.py).
+# Set here, before any settings are built, so service processes the tests start inherit it too.
+os.environ.setdefault("AFTERCART_ENV", "development")
 
 
 def pytest_collection_modifyitems(items):

@@ -11,7 +11,7 @@ class IngestSettings(ServiceSettings):
 
     port: int = 8001
     database_url: str = "postgresql://ingest:ingest@127.0.0.1:55432/ingest"
-    # Bearer token for the internal API (/stores, /deliveries, …). Change it anywhere but a laptop.
+    # Bearer token for the internal API (/stores, /deliveries, …); refused outside development mode.
     api_token: str = "dev-ingest-token"
     # Largest webhook body accepted; WooCommerce orders are a few KB, a huge one is an attack.
     max_body_bytes: int = 1_048_576

@@ -13,5 +13,7 @@ class LoyaltySettings(ServiceSettings):
 
     port: int = 8003
     database_url: str = "postgresql://loyalty:loyalty@127.0.0.1:55432/loyalty"
+    # Bearer token for the internal API; refused outside development mode.
+    api_token: str = "dev-loyalty-token"
     # Points earned per whole unit of the order's currency (after discounts, before tax/shipping).
     points_per_unit: Decimal = Decimal("1")

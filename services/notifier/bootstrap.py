@@ -9,7 +9,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.entrypoints.sender import run_sender
 from services.notifier.handlers import HANDLERS
 from shared.service.runtime import Runtime
-from shared.events.topics import ORDERS
+from shared.events.registry import ORDERS
 from shared.service.workers import consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -11,6 +11,8 @@ class NotifierSettings(ServiceSettings):
 
     port: int = 8002
     database_url: str = "postgresql://notifier:notifier@127.0.0.1:55432/notifier"
+    # Bearer token for the internal API; refused outside development mode.
+    api_token: str = "dev-notifier-token"
     # SMTP relay. Production: your provider's host, 587 + starttls (or 465 + use_tls) and credentials.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525

@@ -7,7 +7,7 @@ from pathlib import Path
 from services.reviews import handlers
 from services.reviews.config import ReviewsSettings
 from shared.service.runtime import Runtime
-from shared.events.topics import ORDERS
+from shared.events.registry import ORDERS
 from shared.service.workers import bind, consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"

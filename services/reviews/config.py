@@ -11,5 +11,7 @@ class ReviewsSettings(ServiceSettings):
 
     port: int = 8004
     database_url: str = "postgresql://reviews:reviews@127.0.0.1:55432/reviews"
+    # Bearer token for the internal API; refused outside development mode.
+    api_token: str = "dev-reviews-token"
     # Days after completion before asking for a review (time to unpack and use the goods).
     request_delay_days: int = 7

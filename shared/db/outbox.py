@@ -49,6 +49,16 @@ async def write(conn: asyncpg.Connection, events: list[Outgoing]) -> int:
     return len(await conn.fetch(INSERT, *columns(events)))
 
 
+class PgOutbox:
+    """The outbox as a repository bound to one connection (a unit of work's `tx.outbox`)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def write(self, events: list[Outgoing]) -> int:
+        return await write(self.conn, events)
+
+
 async def stats(conn: asyncpg.Connection) -> dict:
     row = await conn.fetchrow(
         "SELECT count(*) AS depth, min(created_at) AS oldest FROM outbox WHERE published_at IS NULL")

@@ -8,9 +8,10 @@ record self-describing in a DLQ, in a replay and for faust agents.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -86,3 +87,26 @@ class Outgoing(BaseModel):
     topic: str
     key: str
     envelope: Envelope
+
+
+D = TypeVar("D", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Event(Generic[D]):
+    """An event as a consumer's handler receives it: the envelope's fields, and `data` parsed with
+    the producer's model from the registry (so `event.data.customer.key`, never a dict lookup)."""
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    version: int
+    data: D
+
+    @classmethod
+    def parse(cls, envelope: Envelope, model: type[D]) -> "Event[D]":
+        """Raises pydantic.ValidationError when the data doesn't fit the model (a poison message)."""
+        return cls(id=envelope.id, type=envelope.type, source=envelope.source, subject=envelope.subject,
+                   time=envelope.time, version=envelope.version, data=model.model_validate(envelope.data))

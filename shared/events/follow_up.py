@@ -7,7 +7,7 @@ from datetime import datetime
 
 from shared.events.envelope import Envelope, Outgoing, derived_event_id
 from shared.events.registry import validate_data
-from shared.events.topics import TOPIC_OF_TYPE
+from shared.events.registry import TOPIC_OF_TYPE
 
 
 def follow_up_event(*, service: str, cause_id: str, event_type: str, key: str, time: datetime, data: dict,

@@ -1,13 +1,17 @@
 """The shared consumer loop: at-least-once delivery, exactly-once effects, one failure policy.
 
-For every record: decode the envelope, open a PostgreSQL transaction, insert the processed-event
-marker (consumer, event id), run the handler for the event type inside that same transaction,
-commit; only then commit the Kafka offset. A redelivered event (crash between the DB commit and
-the offset commit, rebalance, replay) finds its marker and has no second effect.
+For every record: decode the envelope, parse its data with the producer's model (the registry's
+model for its type and version), open a PostgreSQL transaction, insert the processed-event marker
+(consumer, event id), call `handlers[type](event, tx)` where `tx` is the service's unit of work
+on that transaction (built by the `unit_of_work` factory bootstrap supplies), commit; only then
+commit the Kafka offset. A redelivered event (crash between the DB commit and the offset commit,
+rebalance, replay) finds its marker and has no second effect.
 
-Failure policy (handlers don't retry themselves): PermanentError or an undecodable record → the
-dead-letter topic <service>.dlq at once; anything else → retried with exponential backoff up to
-`max_attempts`, then dead-lettered. A DLQ record keeps the original value, key and headers and
+Failure policy (handlers don't retry themselves): a poison message — an undecodable record, data
+that fails its model's validation, a type without a model, PermanentError, a value PostgreSQL
+deterministically refuses (DataError) — goes to the dead-letter topic <service>.dlq at once;
+anything else is retried with exponential backoff up to `max_attempts`, then dead-lettered.
+Types without a handler are skipped (counted as "ignored"). A DLQ record keeps the original value, key and headers and
 adds x-error, x-error-type, x-attempts, x-original-topic/partition/offset.
 """
 from __future__ import annotations
@@ -19,28 +23,36 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared import faults
 from shared.errors import PermanentError
-from shared.events.envelope import Envelope
+from shared.db.processed import PgProcessedMarkers
+from shared.events.envelope import Envelope, Event
+from shared.events.registry import UnknownEventType, model_for
 from shared.logging import get_logger
 from shared.metrics import consumer_metrics
-from shared.events.topics import dlq
+from shared.events.registry import dlq
 
 log = get_logger(__name__)
 
-Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[Any]]
+Handler = Callable[[Event, Any], Awaitable[None]]
+UnitOfWorkFactory = Callable[[asyncpg.Connection], Any]
+ModelLookup = Callable[[str, int], type[BaseModel]]
+# Deterministic failures: retrying can only fail the same way.
+_POISON = (PermanentError, ValidationError, UnknownEventType, asyncpg.DataError)
 
 
 class ConsumerLoop:
     def __init__(self, *, service: str, topics: list[str], bootstrap: str, pool: asyncpg.Pool,
-                 handlers: dict[str, Handler], producer: AIOKafkaProducer, max_attempts: int = 5,
+                 handlers: dict[str, Handler], unit_of_work: UnitOfWorkFactory, producer: AIOKafkaProducer,
+                 models: ModelLookup = model_for, max_attempts: int = 5,
                  backoff_base_s: float = 0.2, backoff_max_s: float = 5.0, group: str | None = None,
                  offset_reset: str = "earliest") -> None:
         self.service, self.topics, self.bootstrap = service, topics, bootstrap
         self.group, self.offset_reset = group or service, offset_reset
         self.pool, self.handlers, self.producer = pool, handlers, producer
+        self.unit_of_work, self.models = unit_of_work, models
         self.max_attempts, self.backoff_base_s, self.backoff_max_s = max_attempts, backoff_base_s, backoff_max_s
         self.metrics = consumer_metrics(service)
         self.consumer: AIOKafkaConsumer | None = None
@@ -75,15 +87,19 @@ class ConsumerLoop:
     async def process(self, record) -> str:
         """Handle one record under the failure policy; returns the outcome (also a metric label)."""
         try:
-            event = Envelope.from_bytes(record.value)
+            envelope = Envelope.from_bytes(record.value)
         except (ValidationError, ValueError) as exc:
             await self._dead_letter(record, exc, attempts=1)
             self.metrics.events.labels("undecodable", "dead_lettered").inc()
             return "dead_lettered"
-        handler = self.handlers.get(event.type)
+        handler = self.handlers.get(envelope.type)
         if handler is None:
-            self.metrics.events.labels(event.type, "ignored").inc()
+            self.metrics.events.labels(envelope.type, "ignored").inc()
             return "ignored"
+        try:
+            event = Event.parse(envelope, self.models(envelope.type, envelope.version))
+        except (ValidationError, UnknownEventType) as exc:  # poison: it would fail the same way again
+            return await self._give_up(record, envelope, exc, 1)
         attempt = 0
         while True:
             attempt += 1
@@ -98,7 +114,7 @@ class ConsumerLoop:
                 return outcome
             except asyncio.CancelledError:
                 raise
-            except (PermanentError, ValidationError) as exc:
+            except _POISON as exc:
                 return await self._give_up(record, event, exc, attempt)
             except Exception as exc:
                 if attempt >= self.max_attempts:
@@ -109,18 +125,15 @@ class ConsumerLoop:
                             error=type(exc).__name__, attempt=attempt, retry_in_s=delay)
                 await asyncio.sleep(delay)
 
-    async def _handle_once(self, event: Envelope, handler: Handler) -> str:
+    async def _handle_once(self, event: Event, handler: Handler) -> str:
         async with self.pool.acquire() as conn:
             async with conn.transaction():
-                inserted = await conn.fetchval(
-                    "INSERT INTO processed_events (consumer, event_id, event_type) VALUES ($1, $2, $3)"
-                    " ON CONFLICT DO NOTHING RETURNING 1", self.group, event.id, event.type)
-                if not inserted:
+                if not await PgProcessedMarkers(conn).mark(self.group, event.id, event.type):
                     return "duplicate"
-                await handler(event, conn)
+                await handler(event, self.unit_of_work(conn))
         return "handled"
 
-    async def _give_up(self, record, event: Envelope, exc: Exception, attempts: int) -> str:
+    async def _give_up(self, record, event: Envelope | Event, exc: Exception, attempts: int) -> str:
         await self._dead_letter(record, exc, attempts)
         self.metrics.events.labels(event.type, "dead_lettered").inc()
         self.metrics.dead_lettered.labels(event.type, type(exc).__name__).inc()

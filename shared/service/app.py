@@ -37,8 +37,7 @@ class ServiceApp(FastAPI):
 
 
 def build_app(*, title: str, description: str, runtime: Runtime, routers: list[APIRouter],
-              state_name: str, state: object,
-              fast_routes: dict[tuple[str, str], ASGIEndpoint] | None = None) -> FastAPI:
+              service: object, fast_routes: dict[tuple[str, str], ASGIEndpoint] | None = None) -> FastAPI:
     setup_logging(runtime.service, runtime.settings.log_level)
 
     @asynccontextmanager
@@ -50,7 +49,7 @@ def build_app(*, title: str, description: str, runtime: Runtime, routers: list[A
 
     app = ServiceApp(title=title, version="1", description=description, lifespan=lifespan)
     app.fast_routes = dict(fast_routes or {})
-    setattr(app.state, state_name, state)
+    app.state.service = service  # what shared/service/deps.py hands to routes
     install_error_handlers(app)
     app.include_router(ops_router(runtime.readiness))
     for r in routers:

@@ -53,11 +53,3 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         return JSONResponse({"error": "invalid_request", "details": errors}, status_code=422)
 
-
-def pool_or_503(runtime):
-    """The service's database pool, or a 503 while PostgreSQL isn't connected (never a crash)."""
-    from fastapi import HTTPException
-
-    if runtime.pool is None:
-        raise HTTPException(503, "storage unavailable, retry later")
-    return runtime.pool

@@ -1,14 +1,33 @@
 """Base settings every service extends (pydantic-settings; each service sets its own env prefix).
 
-Defaults are safe for a local run: everything on 127.0.0.1, the dev stack's ports.
+Defaults are safe for a local run: everything on 127.0.0.1, the dev stack's ports. The one secret
+every service has, the bearer token of its internal API, has a built-in development value that is
+refused unless the process runs in development mode (`AFTERCART_ENV=development`, which the
+README's run command and the test suite set): a service deployed without its own token won't start.
 """
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_TOKEN_PREFIX = "dev-"
+MIN_TOKEN_LENGTH = 16
+
+
+class InsecureSettings(ValueError):
+    """A setting that is only acceptable in development mode."""
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # "development" accepts the built-in API token; anything else needs a real one.
+    environment: Literal["development", "production"] = Field(
+        default="production", validation_alias=AliasChoices("AFTERCART_ENV", "environment"))
+    # Bearer token of the service's internal API. Each service's default is "dev-<service>-token".
+    api_token: str = "dev-token"
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -33,3 +52,13 @@ class ServiceSettings(BaseSettings):
     # Outbox relay.
     relay_batch_size: int = 500
     relay_idle_poll_s: float = 0.05
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> "ServiceSettings":
+        if self.environment != "development" and (
+                self.api_token.startswith(DEV_TOKEN_PREFIX) or len(self.api_token) < MIN_TOKEN_LENGTH):
+            raise InsecureSettings(
+                f"{type(self).__name__}: api_token is the built-in development token or shorter than"
+                f" {MIN_TOKEN_LENGTH} characters; set the service's API_TOKEN (e.g. AFTERCART_INGEST_API_TOKEN)"
+                " or run with AFTERCART_ENV=development on a laptop")
+        return self

@@ -9,8 +9,8 @@ import pytest
 from shared.errors import PermanentError
 from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import create_producer
-from shared.events.topics import dlq
-from tests.support.spine import create_topics, envelope, read_all, scratch_pool
+from shared.events.registry import dlq
+from tests.support.spine import SpineUnitOfWork, create_topics, envelope, read_all, scratch_pool, spine_models
 
 
 @pytest.fixture
@@ -47,14 +47,14 @@ async def _run_until(loop: ConsumerLoop, cond, timeout=30.0):
 async def test_redelivered_event_has_one_effect(env, stack, uid):
     service, topic, pool, producer = env
 
-    async def handler(event, conn):
-        await conn.execute("INSERT INTO it_effects (consumer, event_id) VALUES ($1, $2)", service, event.id)
+    async def handler(event, tx):
+        await tx.effects.record(service, event.id)
 
     e1, e2 = envelope(uid, 1), envelope(uid, 2)
     for e in (e1, e1, e2, e1):  # e1 delivered three times
         await producer.send_and_wait(topic, e.to_bytes(), key=b"k")
     loop = ConsumerLoop(service=service, topics=[topic], bootstrap=stack.bootstrap_servers(), pool=pool,
-                        handlers={"order.placed": handler}, producer=producer)
+                        handlers={"order.placed": handler}, producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models)
 
     async def done():
         return await pool.fetchval("SELECT count(*) FROM processed_events WHERE consumer = $1", service) == 2
@@ -67,16 +67,16 @@ async def test_transient_errors_are_retried_then_handled(env, stack, uid):
     service, topic, pool, producer = env
     calls = {"n": 0}
 
-    async def flaky(event, conn):
+    async def flaky(event, tx):
         calls["n"] += 1
-        await conn.execute("INSERT INTO it_effects (consumer, event_id) VALUES ($1, $2)", service, event.id)
+        await tx.effects.record(service, event.id)
         if calls["n"] < 3:
             raise ConnectionError("dependency away")  # rolls back the insert above
 
     e = envelope(uid, 1)
     await producer.send_and_wait(topic, e.to_bytes(), key=b"k")
     loop = ConsumerLoop(service=service, topics=[topic], bootstrap=stack.bootstrap_servers(), pool=pool,
-                        handlers={"order.placed": flaky}, producer=producer, backoff_base_s=0.01)
+                        handlers={"order.placed": flaky}, producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models, backoff_base_s=0.01)
 
     async def done():
         return bool(await _effects(pool, service))
@@ -88,10 +88,10 @@ async def test_transient_errors_are_retried_then_handled(env, stack, uid):
 async def test_exhausted_and_permanent_failures_go_to_the_dlq_with_headers(env, stack, uid):
     service, topic, pool, producer = env
 
-    async def always_down(event, conn):
+    async def always_down(event, tx):
         raise ConnectionError("still away")
 
-    async def bad_data(event, conn):
+    async def bad_data(event, tx):
         raise PermanentError("order has no customer")
 
     e1, e2 = envelope(uid, 1), envelope(uid, 2, "order.paid")
@@ -99,7 +99,7 @@ async def test_exhausted_and_permanent_failures_go_to_the_dlq_with_headers(env, 
     await producer.send_and_wait(topic, e2.to_bytes(), key=b"k")
     await producer.send_and_wait(topic, b"not json at all", key=b"k")
     loop = ConsumerLoop(service=service, topics=[topic], bootstrap=stack.bootstrap_servers(), pool=pool,
-                        handlers={"order.placed": always_down, "order.paid": bad_data}, producer=producer,
+                        handlers={"order.placed": always_down, "order.paid": bad_data}, producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models,
                         max_attempts=3, backoff_base_s=0.01)
     task = asyncio.create_task(loop.run())
     try:
@@ -117,3 +117,33 @@ async def test_exhausted_and_permanent_failures_go_to_the_dlq_with_headers(env, 
     assert b"no customer" in h2["x-error"]
     assert by_value[b"not json at all"]["x-attempts"] == b"1"
     assert await _effects(pool, service) == {}
+
+
+async def test_a_record_that_fails_its_model_is_dead_lettered_on_the_first_attempt(env, stack, uid):
+    """The registry's real models: an order.paid whose data isn't an order is poison, not a
+    transient failure — one attempt, the validation error in the headers, no effect, no marker."""
+    service, topic, pool, producer = env
+    calls = {"n": 0}
+
+    async def on_order_paid(event, tx):
+        calls["n"] += 1
+        await tx.effects.record(service, event.id)
+
+    bad = envelope(uid, 1, "order.paid")  # data {"n": 1}: no store_id, order_id, customer…
+    await producer.send_and_wait(topic, bad.to_bytes(), key=b"k", headers=[("trace", b"t1")])
+    loop = ConsumerLoop(service=service, topics=[topic], bootstrap=stack.bootstrap_servers(), pool=pool,
+                        handlers={"order.paid": on_order_paid}, producer=producer, unit_of_work=SpineUnitOfWork,
+                        max_attempts=5, backoff_base_s=0.5)
+    task = asyncio.create_task(loop.run())
+    try:
+        records = await read_all(stack.bootstrap_servers(), dlq(service), expect=1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(records) == 1 and records[0].value == bad.to_bytes()
+    headers = dict(records[0].headers)
+    assert headers["x-error-type"] == b"ValidationError" and headers["x-attempts"] == b"1"
+    assert b"store_id" in headers["x-error"] and headers["trace"] == b"t1"
+    assert calls["n"] == 0
+    assert await _effects(pool, service) == {}
+    assert await pool.fetchval("SELECT count(*) FROM processed_events WHERE consumer = $1", service) == 0

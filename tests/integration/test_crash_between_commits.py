@@ -9,7 +9,7 @@ import sys
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.kafka.producer import create_producer
-from shared.events.topics import dlq
+from shared.events.registry import dlq
 from tests.support.spine import create_topics, envelope, scratch_pool
 
 

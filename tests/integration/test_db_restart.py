@@ -7,8 +7,8 @@ import asyncio
 from deploy.local.stack import postgres as stack_pg, procs, runner
 from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import create_producer
-from shared.events.topics import dlq
-from tests.support.spine import create_topics, envelope, read_all, scratch_pool
+from shared.events.registry import dlq
+from tests.support.spine import SpineUnitOfWork, create_topics, envelope, read_all, scratch_pool, spine_models
 
 
 async def test_consumer_survives_a_database_restart(stack, uid):
@@ -18,15 +18,15 @@ async def test_consumer_survives_a_database_restart(stack, uid):
     producer = create_producer(stack.bootstrap_servers(), service)
     await producer.start()
 
-    async def handler(event, conn):
-        await conn.execute("INSERT INTO it_effects (consumer, event_id) VALUES ($1, $2)", service, event.id)
+    async def handler(event, tx):
+        await tx.effects.record(service, event.id)
         await asyncio.sleep(0.02)  # keep the loop busy while the database goes away
 
     events = [envelope(uid, n) for n in range(60)]
     for e in events:
         await producer.send_and_wait(topic, e.to_bytes(), key=str(e.data["n"] % 3).encode())
     loop = ConsumerLoop(service=service, topics=[topic], bootstrap=stack.bootstrap_servers(), pool=pool,
-                        handlers={"order.placed": handler}, producer=producer, max_attempts=40,
+                        handlers={"order.placed": handler}, producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models, max_attempts=40,
                         backoff_base_s=0.1, backoff_max_s=1.0)
     task = asyncio.create_task(loop.run())
     comp = runner._part("postgres").component(stack)

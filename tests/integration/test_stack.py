@@ -24,7 +24,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from deploy.local.stack.config import SERVICES, StackSettings
 from deploy.local.stack.kafka import ensure_topics
 from deploy.local.stack.procs import port_open
-from shared.events.topics import BY_NAME, PARTITIONS, all_topic_names
+from shared.events.registry import BY_NAME, PARTITIONS, all_topic_names
 
 pytestmark = pytest.mark.integration
 

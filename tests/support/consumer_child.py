@@ -8,7 +8,7 @@ import sys
 from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import create_producer
 from shared.logging import setup_logging
-from tests.support.spine import scratch_pool
+from tests.support.spine import SpineUnitOfWork, scratch_pool, spine_models
 
 
 async def main(service: str, topic: str, bootstrap: str, dsn: str, seconds: float) -> None:
@@ -17,11 +17,11 @@ async def main(service: str, topic: str, bootstrap: str, dsn: str, seconds: floa
     producer = create_producer(bootstrap, service)
     await producer.start()
 
-    async def handler(event, conn):
-        await conn.execute("INSERT INTO it_effects (consumer, event_id) VALUES ($1, $2)", service, event.id)
+    async def handler(event, tx):
+        await tx.effects.record(service, event.id)
 
     loop = ConsumerLoop(service=service, topics=[topic], bootstrap=bootstrap, pool=pool,
-                        handlers={"order.placed": handler}, producer=producer)
+                        handlers={"order.placed": handler}, producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models)
     try:
         await asyncio.wait_for(loop.run(), seconds)
     except asyncio.TimeoutError:

@@ -13,7 +13,7 @@ from pathlib import Path
 from services.ingest.domain import Derivation, StoreContext
 from shared.events.envelope import Outgoing
 from shared.events.registry import validate_data
-from shared.events.topics import TOPIC_OF_TYPE
+from shared.events.registry import TOPIC_OF_TYPE
 
 REPO = Path(__file__).resolve().parents[2]
 PAYLOAD_DIRS = (REPO / "tests" / "fixtures" / "woocommerce", REPO.parent / "shared" / "woocommerce" / "payloads")

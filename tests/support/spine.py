@@ -1,5 +1,7 @@
 """Helpers for the shared-spine integration tests: a scratch database with the shared tables and
-an effects table, fresh topics, and a consumer that reads a topic to the end."""
+an effects table, fresh topics, a consumer that reads a topic to the end, and the spine's own
+event model and unit of work (the loop under test parses with `spine_models`, and its handlers
+record effects through `tx.effects`)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,11 +11,39 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from pydantic import BaseModel
+
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
+from shared.db.unit_of_work import PgUnitOfWork
 from shared.events.envelope import Envelope, utcnow
 
 EFFECTS_SQL = Path(__file__).parent / "spine_sql"
+
+
+class SpineData(BaseModel):
+    """The `data` of the spine tests' events."""
+    n: int
+
+
+def spine_models(event_type: str, version: int) -> type[BaseModel]:
+    return SpineData
+
+
+class PgEffects:
+    """One row per handler run that committed (the effect the spine tests count)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def record(self, consumer: str, event_id: str) -> None:
+        await self.conn.execute("INSERT INTO it_effects (consumer, event_id) VALUES ($1, $2)", consumer, event_id)
+
+
+class SpineUnitOfWork(PgUnitOfWork):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__(conn)
+        self.effects = PgEffects(conn)
 
 
 async def scratch_pool(dsn: str) -> asyncpg.Pool:

@@ -4,7 +4,7 @@ The broker runs straight from the official jars that Maven resolves from Maven C
 (deploy/kafka/pom.xml) into <cache_dir>/kafka-<version>/lib -- no tarball download, no
 Docker. Data lives in <state_dir>/kafka/data and is formatted exactly once.
 
-`ensure_topics()` is deliberately standalone (only aiokafka + shared.events.topics): services and
+`ensure_topics()` is deliberately standalone (only aiokafka + shared.events.registry): services and
 tests may call it too. `python -m deploy.local.stack.kafka install-jars` resolves the jars.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from deploy.local.stack.config import REPO_ROOT, StackSettings
 from deploy.local.stack.procs import Component, StackError, log_file, port_open
-from shared.events.topics import BY_NAME, PARTITIONS, all_topic_names
+from shared.events.registry import BY_NAME, PARTITIONS, all_topic_names
 
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 LOG4J = REPO_ROOT / "deploy" / "kafka" / "log4j2.properties"
@@ -177,9 +177,9 @@ async def wait_ready(s: StackSettings, timeout: float = 60.0) -> None:
 
 async def ensure_topics(bootstrap: str, names: Iterable[str] | None = None, *,
                         partitions: int = PARTITIONS, timeout: float = 30.0) -> dict[str, str]:
-    """Create every missing topic (default: shared.events.topics.all_topic_names()), idempotently.
+    """Create every missing topic (default: shared.events.registry.all_topic_names()), idempotently.
 
-    replication 1; cleanup.policy=compact when shared.events.topics says Topic.compacted, plus any
+    replication 1; cleanup.policy=compact when shared.events.registry says Topic.compacted, plus any
     Topic.config. Existing topics are left as they are; mismatches (partition count,
     compaction) are reported as "mismatch: ..." in the result instead of being "fixed",
     because altering a live topic is a decision, not a side effect of `stack up`.

@@ -32,7 +32,7 @@ from services.ingest.domain.times import parse_gmt, stamp
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
 from shared.events.envelope import Outgoing, utcnow
 from shared.ids import customer_key, normalize_email
-from shared.events.topics import CUSTOMERS
+from shared.events.registry import CUSTOMERS
 
 CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated", "customer.deleted"})
 SNAPSHOT_VERSION = 1

@@ -43,7 +43,7 @@ from services.ingest.domain.snapshot import NEWER, advance, content_hash, freshn
 from services.ingest.domain.times import stamp
 from shared.events.envelope import Outgoing, utcnow
 from shared.events.orders import CustomerRef, OrderDeleted, Tracking
-from shared.events.topics import ORDERS
+from shared.events.registry import ORDERS
 
 __all__ = ["Derivation", "StoreContext", "derive_order_events"]
 

@@ -23,7 +23,7 @@ from services.ingest.domain.times import parse_gmt, stamp
 from shared.events.catalog import ProductDeleted, ProductUpserted, Term
 from shared.events.envelope import Outgoing, utcnow
 from shared.ids import product_key
-from shared.events.topics import CATALOG
+from shared.events.registry import CATALOG
 
 PRODUCT_TOPICS = frozenset({"product.created", "product.updated", "product.deleted", "product.restored",
                             "product.published"})

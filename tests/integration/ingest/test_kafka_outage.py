@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from deploy.local.stack import kafka as stack_kafka, procs, runner
 from shared.events.envelope import Envelope
-from shared.events.topics import ORDERS
+from shared.events.registry import ORDERS
 from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.events.registry import DATA_MODELS, UnknownEventType, validate_data
-from shared.events.topics import CATALOG, CUSTOMERS, ORDERS
+from shared.events.registry import CATALOG, CUSTOMERS, ORDERS
 
 
 def test_every_ingest_event_type_has_a_v1_model():

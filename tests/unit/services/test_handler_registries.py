@@ -6,7 +6,7 @@ from services.ingest import handlers as ingest_handlers
 from services.loyalty import bootstrap as loyalty_boot, handlers as loyalty_handlers
 from services.notifier import bootstrap as notifier_boot, handlers as notifier_handlers
 from services.reviews import bootstrap as reviews_boot, handlers as reviews_handlers
-from shared.events.topics import BY_NAME
+from shared.events.registry import BY_NAME
 
 
 @pytest.mark.parametrize("boot,handlers", [
