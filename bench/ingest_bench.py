@@ -224,8 +224,11 @@ class Server:
     log: Path | None = None
 
     def start(self, logdir: Path) -> None:
-        if (self.cwd / "shared" / "serve.py").exists():  # workers that share connections (shared/serve.py)
-            argv = [PY, "-m", "shared.service.serve", self.app, "--host", "127.0.0.1", "--port", str(self.port),
+        # Workers that share connections (shared/service/serve.py; shared/serve.py in older checkouts).
+        serve = next((m for m in ("shared.service.serve", "shared.serve")
+                      if (self.cwd / (m.replace(".", "/") + ".py")).exists()), None)
+        if serve:
+            argv = [PY, "-m", serve, self.app, "--host", "127.0.0.1", "--port", str(self.port),
                     "--workers", str(self.workers), "--log-level", "warning"]
         else:  # an older checkout (--ingest-src): uvicorn's own workers
             argv = [PY, "-m", "uvicorn", self.app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),

@@ -2,7 +2,7 @@
 # Prepare a Debian 12 machine for the Aftercart dev stack. Idempotent and quick when
 # everything is already there; run from anywhere:  bash deploy/setup.sh
 #   - apt: postgresql, maven, a JDK (only if `java` is missing), python3-venv (only if needed)
-#   - <repo>/.venv with `pip install -e '.[test]'` (redone only when pyproject.toml changes)
+#   - <repo>/.venv with `pip install -e '.[dev]'` (redone only when pyproject.toml changes)
 #   - Kafka jars resolved from Maven Central (skipped when already resolved)
 # Env: PYTHON=python3.11 to pick the interpreter for a new venv.
 set -euo pipefail
@@ -44,9 +44,9 @@ fi
 stamp="$VENV/.aftercart-pyproject.sha256"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/aftercart" ]; then
-  say "pip install -e '.[test]'"
+  say "pip install -e '.[dev]'"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e '.[test]'
+  "$VENV/bin/python" -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 else
   say "venv up to date"

@@ -26,6 +26,8 @@ def service_port(name: str) -> int:
 def _env(s: StackSettings, name: str) -> dict[str, str]:
     prefix = f"AFTERCART_{name.upper()}_"
     env = dict(os.environ)
+    # The local runner is a laptop's: development mode, so the built-in API tokens are accepted.
+    env.setdefault("AFTERCART_ENV", "development")
     defaults = {"DATABASE_URL": s.service_dsn(name), "KAFKA_BOOTSTRAP": s.bootstrap_servers(),
                 "PORT": str(service_port(name))}
     if name == "notifier":

@@ -27,8 +27,8 @@ def service_env(stack, name: str, port: int) -> dict[str, str]:
     # share partitions with a running dev system nor chew through earlier runs' events.
     env[prefix + "CONSUMER_GROUP"] = f"{name}-e2e-{RUN}"
     env[prefix + "CONSUMER_OFFSET_RESET"] = "latest"
+    env[prefix + "API_TOKEN"] = API_TOKEN  # a real token, not the built-in development one
     if name == "ingest":
-        env[prefix + "API_TOKEN"] = API_TOKEN
         env[prefix + "RECONCILE_INTERVAL_S"] = "0"
     if name == "notifier":
         env[prefix + "SMTP_PORT"] = str(stack.smtp_port)

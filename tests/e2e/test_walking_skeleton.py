@@ -38,6 +38,7 @@ async def register_store(client: httpx.AsyncClient, ingest: str, uid: str) -> tu
 async def test_order_webhook_to_email_points_and_review_request(stack, services, uid):
     mail = f"http://127.0.0.1:{stack.mail_http_port}"
     async with httpx.AsyncClient(timeout=10) as client:
+        auth = {"Authorization": f"Bearer {API_TOKEN}"}
         store_id, source, secret = await register_store(client, services["ingest"], uid)
         hook = f"{services['ingest']}/webhooks/woocommerce"
         placed = order(uid, status="processing")
@@ -63,7 +64,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         expected_points = int(sum(Decimal(li["total"]) for li in placed["line_items"]))
 
         async def pending_points():
-            r = await client.get(f"{services['loyalty']}/customers/{key}/balance")
+            r = await client.get(f"{services['loyalty']}/customers/{key}/balance", headers=auth)
             return r.json() if r.json()["pending"] else None
         balance = await eventually(pending_points)
         assert balance == {"customer_key": key, "pending": expected_points, "available": 0}
@@ -75,7 +76,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert r.status_code == 200, r.text
 
         async def review_request():
-            r = await client.get(f"{services['reviews']}/requests", params={"customer_key": key})
+            r = await client.get(f"{services['reviews']}/requests", params={"customer_key": key}, headers=auth)
             return r.json()
         [req] = await eventually(review_request)
         assert req["order_id"] == placed["id"] and req["status"] == "pending"
@@ -85,7 +86,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert due - datetime.fromisoformat(completed["date_completed_gmt"] + "+00:00") == timedelta(days=7)
 
         async def available_points():
-            r = await client.get(f"{services['loyalty']}/customers/{key}/balance")
+            r = await client.get(f"{services['loyalty']}/customers/{key}/balance", headers=auth)
             return r.json() if r.json()["available"] else None
         assert await eventually(available_points) == {"customer_key": key, "pending": 0,
                                                       "available": expected_points}
@@ -112,7 +113,10 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
             assert email not in text and f'"{placed["id"]}"' not in text  # no ids or emails as labels
 
     # The services logged the journey without personal data or secrets.
-    logs = "".join(p.read_text() for p in Path(services["log_dir"]).glob("*.log"))
-    assert placed["id"] and '"event_handled"' in logs
+    by_service = {p.stem: p.read_text() for p in Path(services["log_dir"]).glob("*.log")}
+    logs = "".join(by_service.values())
+    for consumer, event_type in (("notifier", "order.placed"), ("loyalty", "order.paid"), ("reviews", "order.completed")):
+        handled = [line for line in by_service[consumer].splitlines() if '"event_handled"' in line]
+        assert any(f'"{event_type}"' in line and f'"order/{placed["id"]}"' in line for line in handled), consumer
     for private in (email, placed["billing"]["first_name"] + " ", placed["billing"]["phone"], secret, API_TOKEN):
         assert private not in logs
