@@ -94,20 +94,30 @@ async def test_exhausted_and_permanent_failures_go_to_the_dlq_with_headers(env, 
     async def bad_data(event, tx):
         raise PermanentError("order has no customer")
 
-    e1, e2 = envelope(uid, 1), envelope(uid, 2, "order.paid")
+    async def refused_by_postgres(event, tx):
+        await tx.effects.record(service, event.id)
+        await tx.effects.conn.execute("SELECT $1::int", "not a number")  # DataError: the same every time
+
+    e1, e2, e3 = envelope(uid, 1), envelope(uid, 2, "order.paid"), envelope(uid, 3, "order.refunded")
     await producer.send_and_wait(topic, e1.to_bytes(), key=b"k", headers=[("trace", b"abc")])
     await producer.send_and_wait(topic, e2.to_bytes(), key=b"k")
     await producer.send_and_wait(topic, b"not json at all", key=b"k")
+    await producer.send_and_wait(topic, e3.to_bytes(), key=b"k")
     loop = ConsumerLoop(service=service, topics=[topic], bootstrap=stack.bootstrap_servers(), pool=pool,
-                        handlers={"order.placed": always_down, "order.paid": bad_data}, producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models,
+                        handlers={"order.placed": always_down, "order.paid": bad_data,
+                                  "order.refunded": refused_by_postgres},
+                        producer=producer, unit_of_work=SpineUnitOfWork, models=spine_models,
                         max_attempts=3, backoff_base_s=0.01)
     task = asyncio.create_task(loop.run())
     try:
-        records = await read_all(stack.bootstrap_servers(), dlq(service), expect=3)
+        records = await read_all(stack.bootstrap_servers(), dlq(service), expect=4)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert len(records) == 3
+    assert len(records) == 4
+    h3 = dict(next(r.headers for r in records if r.value == e3.to_bytes()))
+    assert h3["x-error-type"] == b"DataError" and h3["x-attempts"] == b"1"
+    assert await pool.fetchval("SELECT count(*) FROM processed_events WHERE consumer = $1", service) == 0
     by_value = {r.value: dict(r.headers) for r in records}
     h1 = by_value[e1.to_bytes()]
     assert h1["x-error-type"] == b"ConnectionError" and h1["x-attempts"] == b"3"
