@@ -1,14 +1,18 @@
-"""Wires loyalty: settings → runtime → consumer loop (HANDLERS) and outbox relay."""
+"""Wires loyalty: settings → runtime → the consumer loop (HANDLERS, each event's `tx` a
+LoyaltyUnitOfWork with the points rules from settings) and the outbox relay of loyalty.v1."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from services.loyalty import handlers
+from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.config import LoyaltySettings
-from shared.service.runtime import Runtime
+from services.loyalty.domain.points import PointsConfig
+from services.loyalty.handlers import HANDLERS
 from shared.events.registry import ORDERS
-from shared.service.workers import bind, consumer_worker, relay_worker
+from shared.service.runtime import Runtime
+from shared.service.workers import consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -20,11 +24,15 @@ class Loyalty:
     runtime: Runtime
 
 
+def points_config(settings: LoyaltySettings) -> PointsConfig:
+    return PointsConfig(points_per_unit=settings.points_per_unit)
+
+
 def bootstrap(settings: LoyaltySettings | None = None) -> Loyalty:
     s = settings or LoyaltySettings()
-    bound = bind(handlers.HANDLERS, deps=handlers.Deps(points_per_unit=s.points_per_unit))
+    unit_of_work = partial(LoyaltyUnitOfWork, config=points_config(s))
     runtime = Runtime("loyalty", s, MIGRATIONS, {
-        "loyalty-consumer": consumer_worker("loyalty", TOPICS, bound),
+        "loyalty-consumer": consumer_worker("loyalty", TOPICS, HANDLERS, unit_of_work),
         "loyalty-relay": relay_worker("loyalty"),
     })
     return Loyalty(settings=s, runtime=runtime)

@@ -1,30 +1,59 @@
-"""Loyalty's HTTP app. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
+"""Loyalty's HTTP app: a customer's points, behind the service's bearer token.
+Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Path, Request
+from datetime import datetime
+from typing import Annotated
 
-from services.loyalty.adapters.ledger import balance
+from fastapi import APIRouter, Depends, FastAPI, Path
+from pydantic import BaseModel, PlainSerializer
+
+from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.bootstrap import bootstrap
 from services.loyalty.config import LoyaltySettings
-from shared.service.ops import pool_or_503
 from shared.service.app import build_app
+from shared.service.deps import PoolDep, RequireToken
+
+CustomerKey = Annotated[str, Path(min_length=3, max_length=200)]
+# Times as Python's isoformat ("+00:00"), as this API has always answered.
+IsoTime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
+
+
+class BalanceOut(BaseModel):
+    customer_key: str
+    pending: int
+    available: int
+
+
+class LedgerRowOut(BaseModel):
+    entry_id: str
+    cause_event_id: str
+    order_id: int | None
+    bucket: str
+    points: int
+    reason: str
+    created_at: IsoTime
+
+
+def ledger_repository(pool: PoolDep) -> PgLedger:
+    return PgLedger(pool)
+
+
+LedgerDep = Annotated[PgLedger, Depends(ledger_repository)]
 
 
 def points_router() -> APIRouter:
-    router = APIRouter(tags=["points"])
+    router = APIRouter(tags=["points"], dependencies=[RequireToken])
 
     @router.get("/customers/{customer_key}/balance", summary="Points balance by bucket")
-    async def get_balance(request: Request, customer_key: str = Path(min_length=3, max_length=200)) -> dict:
-        pool = pool_or_503(request.app.state.loyalty.runtime)
-        return {"customer_key": customer_key, **await balance(pool, customer_key)}
+    async def get_balance(customer_key: CustomerKey, ledger: LedgerDep) -> BalanceOut:
+        return BalanceOut(customer_key=customer_key, **await ledger.balance(customer_key))
 
     @router.get("/customers/{customer_key}/ledger", summary="Ledger rows, newest first")
-    async def get_ledger(request: Request, customer_key: str = Path(min_length=3, max_length=200)) -> list[dict]:
-        pool = pool_or_503(request.app.state.loyalty.runtime)
-        rows = await pool.fetch("SELECT entry_id, cause_event_id, order_id, bucket, points, reason, created_at"
-                                " FROM ledger WHERE customer_key = $1 ORDER BY created_at DESC, entry_id LIMIT 500",
-                                customer_key)
-        return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
+    async def get_ledger(customer_key: CustomerKey, ledger: LedgerDep) -> list[LedgerRowOut]:
+        return [LedgerRowOut(entry_id=e.entry_id, cause_event_id=e.cause_event_id, order_id=e.order_id,
+                             bucket=e.bucket, points=e.points, reason=e.reason, created_at=e.created_at)
+                for e in await ledger.entries(customer_key)]
 
     return router
 
@@ -32,4 +61,4 @@ def points_router() -> APIRouter:
 def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
     loyalty = bootstrap(settings)
     return build_app(title="Aftercart loyalty", description="Points ledger, tiers, coupons, referrals.",
-                     runtime=loyalty.runtime, routers=[points_router()], state_name="loyalty", state=loyalty)
+                     runtime=loyalty.runtime, routers=[points_router()], service=loyalty)

@@ -1,70 +1,100 @@
-"""Loyalty's handlers against its real database: the balance in the ledger after each order event,
-the loyalty.v1 events in the outbox, and no second effect from a repeated event."""
+"""Loyalty's handlers against its real database: each event applied in its own transaction with the
+unit of work the consumer loop builds (LoyaltyUnitOfWork on that connection); the balance in the
+ledger after each order event, the loyalty.v1 events in the outbox, and no second effect from a
+repeated event. Also PgLedger against the contract its in-memory twin keeps."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 
 import orjson
+import pytest
 
 from services.loyalty import handlers
-from services.loyalty.adapters.ledger import balance
+from services.loyalty.adapters.ledger import PgLedger
+from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.bootstrap import MIGRATIONS
+from services.loyalty.domain.points import PointsConfig
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
-from shared.events.envelope import Envelope, event_id
+from shared.events.envelope import Event
+from tests.unit.loyalty.ledger_contract import check_ledger_contract
+from tests.unit.loyalty.order_events import order_event, refund
 
-DEPS = handlers.Deps(points_per_unit=Decimal("1"))
-
-
-def _event(uid: str, type_: str, order_id: int, **extra) -> Envelope:
-    data = {"store_id": f"s{uid}", "order_id": order_id, "order_number": str(order_id), "currency": "EUR",
-            "total": "110.00", "subtotal_after_discounts": "100.00",
-            "customer": {"key": f"s{uid}:c7", "email": "x@example.com"}, "line_items": [], **extra}
-    return Envelope(id=event_id(uid, order_id, type_, str(extra)), source=f"/stores/s{uid}", type=type_,
-                    subject=f"order/{order_id}", time=datetime.now(timezone.utc), data=data)
+CONFIG = PointsConfig(points_per_unit=Decimal("1"))
 
 
-async def _apply(pool, event: Envelope, fn) -> None:
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            await fn(event, conn, DEPS)
-
-
-async def test_points_follow_the_order(stack, uid):
+@pytest.fixture
+async def pool(stack):
     pool = await create_pool(stack.service_dsn("loyalty"), 1, 3)
     await apply_migrations(pool, MIGRATIONS, "loyalty")
+    yield pool
+    await pool.close()
+
+
+def _event(uid: str, type_: str, order_id: int, **extra) -> Event:
+    return order_event(f"s{uid}", type_, order_id, **extra)
+
+
+async def _apply(pool, event: Event, fn) -> None:
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await fn(event, LoyaltyUnitOfWork(conn, config=CONFIG))
+
+
+async def test_points_follow_the_order(pool, uid):
     key = f"s{uid}:c7"
+    ledger = PgLedger(pool)
     paid = _event(uid, "order.paid", 1)
     await _apply(pool, paid, handlers.on_order_paid)
     await _apply(pool, paid, handlers.on_order_paid)  # a repeat writes nothing new (entry id = cause id)
-    assert await balance(pool, key) == {"pending": 100, "available": 0}
+    assert await ledger.balance(key) == {"pending": 100, "available": 0}
 
-    await _apply(pool, _event(uid, "order.refunded", 1, refund={"refund_id": 5, "amount": "11.00",
-                                                                "is_full": False}), handlers.on_order_refunded)
-    assert await balance(pool, key) == {"pending": 90, "available": 0}  # 10% of the money back → 10% of points
+    await _apply(pool, _event(uid, "order.refunded", 1, refund=refund(5, "11.00", full=False)),
+                 handlers.on_order_refunded)
+    assert await ledger.balance(key) == {"pending": 90, "available": 0}  # 10% of the money back → 10% of points
 
     await _apply(pool, _event(uid, "order.completed", 1), handlers.on_order_completed)
-    assert await balance(pool, key) == {"pending": 0, "available": 90}
+    assert await ledger.balance(key) == {"pending": 0, "available": 90}
 
-    await _apply(pool, _event(uid, "order.refunded", 1, refund={"refund_id": 6, "amount": "99.00",
-                                                                "is_full": True}), handlers.on_order_refunded)
-    assert await balance(pool, key) == {"pending": 0, "available": 0}
+    await _apply(pool, _event(uid, "order.refunded", 1, refund=refund(6, "99.00", full=True)),
+                 handlers.on_order_refunded)
+    assert await ledger.balance(key) == {"pending": 0, "available": 0}
 
     # Proportional shares round down; the full refund takes what is left, not 1 point less.
     await _apply(pool, _event(uid, "order.paid", 3), handlers.on_order_paid)
     for n, (amount, full) in enumerate([("3.30", False), ("3.30", False), ("103.40", True)]):
-        await _apply(pool, _event(uid, "order.refunded", 3, refund={"refund_id": 10 + n, "amount": amount,
-                                                                    "is_full": full}), handlers.on_order_refunded)
-    assert await balance(pool, key) == {"pending": 0, "available": 0}
+        await _apply(pool, _event(uid, "order.refunded", 3, refund=refund(10 + n, amount, full=full)),
+                     handlers.on_order_refunded)
+    assert await ledger.balance(key) == {"pending": 0, "available": 0}
 
     await _apply(pool, _event(uid, "order.paid", 2), handlers.on_order_paid)
     await _apply(pool, _event(uid, "order.cancelled", 2), handlers.on_order_cancelled)
-    assert await balance(pool, key) == {"pending": 0, "available": 0}
+    assert await ledger.balance(key) == {"pending": 0, "available": 0}
 
     rows = await pool.fetch("SELECT payload FROM outbox WHERE key = $1 ORDER BY seq", key)
-    types = [orjson.loads(r["payload"])["type"] for r in rows]
-    assert types == ["points.pending", "points.reversed", "points.available", "points.reversed",
-                     "points.pending", "points.reversed", "points.reversed", "points.reversed",
-                     "points.pending", "points.reversed"]
-    await pool.close()
+    events = [orjson.loads(r["payload"]) for r in rows]
+    assert [e["type"] for e in events] == ["points.pending", "points.reversed", "points.available",
+                                           "points.reversed", "points.pending", "points.reversed",
+                                           "points.reversed", "points.reversed", "points.pending",
+                                           "points.reversed"]
+    assert [e["data"]["points"] for e in events] == [100, 10, 90, 90, 100, 3, 3, 94, 100, 100]
+    assert {e["data"]["customer_key"] for e in events} == {key}
+
+
+async def test_pg_ledger_keeps_the_ledger_contract(pool, uid):
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            await check_ledger_contract(PgLedger(conn), f"s{uid}")
+        finally:
+            await tr.rollback()  # nothing stays behind
+
+
+async def test_entries_come_newest_first(pool, uid):
+    store, key = f"s{uid}", f"s{uid}:c1"
+    ledger = PgLedger(pool)
+    for n, entry_id in enumerate([f"{uid}-z-old", f"{uid}-a-new"]):  # one transaction each: two moments
+        await ledger.append(entry_id=entry_id, cause_event_id="c", customer_key=key, store_id=store, order_id=n,
+                            bucket="pending", points=1, reason="order.paid")
+    assert [e.entry_id for e in await ledger.entries(key)] == [f"{uid}-a-new", f"{uid}-z-old"]

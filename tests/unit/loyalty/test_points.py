@@ -10,8 +10,10 @@ def test_points_round_down_and_never_negative():
 
 
 def test_earning_base_prefers_subtotal_after_discounts():
-    assert earning_base({"subtotal_after_discounts": "40.00", "line_items": [{"total": "99"}]}) == Decimal("40.00")
-    assert earning_base({"line_items": [{"total": "10.50"}, {"total": "4.50"}]}) == Decimal("15.00")
+    assert earning_base("40.00", ["99"]) == Decimal("40.00")
+    assert earning_base(None, ["10.50", "4.50"]) == Decimal("15.00")
+    assert earning_base(None, ["10.50", None]) == Decimal("10.50")  # a line without a total earns nothing
+    assert earning_base(None) == Decimal("0")
 
 
 def test_reversal_is_proportional_and_capped():

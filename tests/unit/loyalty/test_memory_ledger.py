@@ -1,0 +1,21 @@
+"""MemoryLedger keeps PgLedger's contract (the same suite runs against PostgreSQL in
+tests/integration/loyalty), and lists entries newest first."""
+from __future__ import annotations
+
+from shared.testing import Clock
+from shared.testing.loyalty import MemoryLedger
+from tests.unit.loyalty.ledger_contract import check_ledger_contract
+
+
+async def test_memory_ledger_keeps_the_ledger_contract(uid):
+    await check_ledger_contract(MemoryLedger(now=Clock().now), f"s{uid}")
+
+
+async def test_entries_come_newest_first():
+    clock = Clock()
+    ledger = MemoryLedger(now=clock.now)
+    for n, entry_id in enumerate(["z-old", "a-new"]):
+        await ledger.append(entry_id=entry_id, cause_event_id="c", customer_key="s:c1", store_id="s",
+                            order_id=n, bucket="pending", points=1, reason="order.paid")
+        clock.advance(seconds=1)
+    assert [e.entry_id for e in await ledger.entries("s:c1")] == ["a-new", "z-old"]
