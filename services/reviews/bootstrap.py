@@ -1,14 +1,19 @@
-"""Wires reviews: settings → runtime → consumer loop (HANDLERS) and outbox relay."""
+"""Wires reviews: settings → runtime → the consumer loop (HANDLERS, each event's `tx` a
+ReviewsUnitOfWork with the timing rules from settings). Reviews writes nothing to its outbox yet,
+so it runs no outbox relay."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from services.reviews import handlers
+from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork
 from services.reviews.config import ReviewsSettings
-from shared.service.runtime import Runtime
+from services.reviews.domain.timing import TimingConfig
+from services.reviews.handlers import HANDLERS
 from shared.events.registry import ORDERS
-from shared.service.workers import bind, consumer_worker, relay_worker
+from shared.service.runtime import Runtime
+from shared.service.workers import consumer_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -20,11 +25,14 @@ class Reviews:
     runtime: Runtime
 
 
+def timing_config(settings: ReviewsSettings) -> TimingConfig:
+    return TimingConfig(request_delay_days=settings.request_delay_days)
+
+
 def bootstrap(settings: ReviewsSettings | None = None) -> Reviews:
     s = settings or ReviewsSettings()
-    bound = bind(handlers.HANDLERS, deps=handlers.Deps(request_delay_days=s.request_delay_days))
+    unit_of_work = partial(ReviewsUnitOfWork, config=timing_config(s))
     runtime = Runtime("reviews", s, MIGRATIONS, {
-        "reviews-consumer": consumer_worker("reviews", TOPICS, bound),
-        "reviews-relay": relay_worker("reviews"),
+        "reviews-consumer": consumer_worker("reviews", TOPICS, HANDLERS, unit_of_work),
     })
     return Reviews(settings=s, runtime=runtime)

@@ -1,25 +1,50 @@
-"""Reviews' HTTP app. Run: `uvicorn services.reviews.entrypoints.api:create_app --factory --port 8004`."""
+"""Reviews' HTTP app: a customer's review requests, behind the service's bearer token.
+Run: `uvicorn services.reviews.entrypoints.api:create_app --factory --port 8004`."""
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from datetime import datetime
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import BaseModel, PlainSerializer
+
+from services.reviews.adapters.review_requests import PgReviewRequests
 from services.reviews.bootstrap import bootstrap
 from services.reviews.config import ReviewsSettings
-from shared.service.ops import pool_or_503
 from shared.service.app import build_app
+from shared.service.deps import PoolDep, RequireToken
+
+# Times as Python's isoformat ("+00:00"), as this API has always answered.
+IsoTime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
+
+
+class ReviewRequestOut(BaseModel):
+    request_id: str
+    store_id: str
+    order_id: int
+    product_ids: list[int]
+    status: str
+    due_at: IsoTime
+    created_at: IsoTime
+
+
+def requests_repository(pool: PoolDep) -> PgReviewRequests:
+    return PgReviewRequests(pool)
+
+
+RequestsDep = Annotated[PgReviewRequests, Depends(requests_repository)]
 
 
 def requests_router() -> APIRouter:
-    router = APIRouter(tags=["review requests"])
+    router = APIRouter(tags=["review requests"], dependencies=[RequireToken])
 
     @router.get("/requests", summary="Review requests of a customer")
-    async def list_requests(request: Request, customer_key: str = Query(min_length=3, max_length=200)) -> list[dict]:
-        pool = pool_or_503(request.app.state.reviews.runtime)
-        rows = await pool.fetch("SELECT request_id, store_id, order_id, product_ids, status, due_at, created_at"
-                                " FROM review_requests WHERE customer_key = $1 ORDER BY created_at DESC LIMIT 200",
-                                customer_key)
-        return [{**dict(r), "due_at": r["due_at"].isoformat(), "created_at": r["created_at"].isoformat()}
-                for r in rows]
+    async def list_requests(customer_key: Annotated[str, Query(min_length=3, max_length=200)],
+                            requests: RequestsDep) -> list[ReviewRequestOut]:
+        return [ReviewRequestOut(request_id=r.request_id, store_id=r.store_id, order_id=r.order_id,
+                                 product_ids=r.product_ids, status=r.status, due_at=r.due_at,
+                                 created_at=r.created_at)
+                for r in await requests.for_customer(customer_key)]
 
     return router
 
@@ -27,4 +52,4 @@ def requests_router() -> APIRouter:
 def create_app(settings: ReviewsSettings | None = None) -> FastAPI:
     reviews = bootstrap(settings)
     return build_app(title="Aftercart reviews", description="Review requests at the right moment.",
-                     runtime=reviews.runtime, routers=[requests_router()], state_name="reviews", state=reviews)
+                     runtime=reviews.runtime, routers=[requests_router()], service=reviews)

@@ -11,4 +11,5 @@ def test_due_after_delay():
 def test_products_are_distinct_parents():
     items = [{"product_id": 5, "variation_id": 51}, {"product_id": 5, "variation_id": 52}, {"product_id": 0},
              {"product_id": 9}]
-    assert reviewable_products(items) == [5, 9]
+    assert reviewable_products(li["product_id"] for li in items) == [5, 9]
+    assert reviewable_products([None, 0]) == []
