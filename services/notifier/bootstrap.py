@@ -1,15 +1,20 @@
-"""Wires the notifier: settings → runtime → consumer loop (HANDLERS), SMTP sender, outbox relay."""
+"""Wires the notifier: settings → runtime → consumer loop (HANDLERS with a NotifierUnitOfWork per
+event), the sender (sending.py, a transaction per message on the pool), the outbox relay."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
 from services.notifier.adapters.mailer import SmtpMailer
+from services.notifier.adapters.messages import PgMessages
+from services.notifier.adapters.unit_of_work import NotifierUnitOfWork, in_transaction
 from services.notifier.config import NotifierSettings
-from services.notifier.entrypoints.sender import run_sender
+from services.notifier.entrypoints.workers import run_sender
 from services.notifier.handlers import HANDLERS
-from shared.service.runtime import Runtime
 from shared.events.registry import ORDERS
+from shared.service.runtime import Runtime
 from shared.service.workers import consumer_worker, relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,6 +27,10 @@ class Notifier:
     runtime: Runtime
     mailer: SmtpMailer
 
+    def message_history(self, pool: asyncpg.Pool) -> PgMessages:
+        """The messages repository the API reads the history from."""
+        return PgMessages(pool)
+
 
 def bootstrap(settings: NotifierSettings | None = None) -> Notifier:
     s = settings or NotifierSettings()
@@ -30,10 +39,11 @@ def bootstrap(settings: NotifierSettings | None = None) -> Notifier:
                         timeout_s=s.smtp_timeout_s)
 
     async def sender(rt: Runtime) -> None:
-        await run_sender(rt, mailer)
+        # rt.pool is read per message, so the sender always uses the runtime's current pool.
+        await run_sender(lambda: in_transaction(rt.pool), mailer, s)
 
     runtime = Runtime("notifier", s, MIGRATIONS, {
-        "notifier-consumer": consumer_worker("notifier", TOPICS, HANDLERS),
+        "notifier-consumer": consumer_worker("notifier", TOPICS, HANDLERS, NotifierUnitOfWork),
         "notifier-sender": sender,
         "notifier-relay": relay_worker("notifier"),
     })

@@ -1,67 +1,60 @@
-"""Notifier handlers: one per event type, registered in HANDLERS at the bottom.
+"""Notifier handlers: one per event type of orders.v1 it acts on, registered in HANDLERS at the
+bottom; the types it leaves alone on purpose are named in IGNORED.
 
-Each records the send intent (a messages row) in the consumer's transaction; the sender worker
-(entrypoints/sender.py) delivers it over SMTP afterwards, so a crash or an SMTP outage never
-loses a message and never sends one twice from a redelivered event.
+Each records the send intent (a row in `tx.messages`) in the consumer's transaction; the sender
+(sending.py) delivers it over SMTP afterwards, so a crash or an SMTP outage never loses a message
+and never sends one twice from a redelivered event.
 """
 from __future__ import annotations
 
-import asyncpg
+from typing import TYPE_CHECKING
 
-from services.notifier.adapters.messages import PgMessages
-from services.notifier.domain.messages import compose
-from shared.events.envelope import Envelope, derived_event_id
+from services.notifier.domain.messages import compose, message_id, thanks_on_placement
+from shared.events.envelope import Event
+from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
 from shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from services.notifier.adapters.unit_of_work import NotifierUnitOfWork
 
 log = get_logger(__name__)
 
 
-# Templates said once per order, whichever event triggers them (a thank-you follows order.placed
-# for a paid order, or order.paid for one that was pending): their id is the order's, not the event's.
-ONCE_PER_ORDER = {"order_thanks", "order_completed", "order_cancelled"}
-# A placed order that isn't paid yet gets its thank-you when the payment arrives.
-UNPAID = {"pending", "failed", "cancelled", "checkout-draft"}
-
-
-def message_id(event: Envelope, template: str) -> str:
-    if template in ONCE_PER_ORDER:
-        return derived_event_id(f"{event.data.get('store_id')}:order:{event.data.get('order_id')}", f"email:{template}")
-    return derived_event_id(event.id, f"email:{template}")
-
-
-async def _order_message(event: Envelope, conn: asyncpg.Connection, event_type: str | None = None) -> None:
-    draft = compose(event_type or event.type, event.data)
+async def _order_message(event: Event[OrderEvent], tx: NotifierUnitOfWork, said_as: str | None = None) -> None:
+    """Record the message `said_as` (default: the event's own type) calls for, if any."""
+    order = event.data
+    draft = compose(said_as or event.type, order)
     if draft is None:
-        log.info("message_not_needed", event_id=event.id, event_type=event.type)
+        log.info("message_not_needed", event_id=event.id, event_type=event.type, subject=event.subject)
         return
-    await PgMessages(conn).record_intent(
-        message_id=message_id(event, draft.template), cause_event_id=event.id,
-        cause_type=event.type, customer_key=(event.data.get("customer") or {}).get("key", ""), draft=draft)
+    await tx.messages.record_intent(
+        message_id=message_id(cause_event_id=event.id, order=order, template=draft.template),
+        cause_event_id=event.id, cause_type=event.type, customer_key=order.customer.key, draft=draft)
 
 
-async def on_order_placed(event: Envelope, conn: asyncpg.Connection) -> None:
-    if event.data.get("status") not in UNPAID:
-        await _order_message(event, conn)
+async def on_order_placed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
+    if thanks_on_placement(event.data):
+        await _order_message(event, tx)
 
 
-async def on_order_paid(event: Envelope, conn: asyncpg.Connection) -> None:
-    await _order_message(event, conn, "order.placed")  # the thank-you, once per order
+async def on_order_paid(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
+    await _order_message(event, tx, "order.placed")  # the thank-you, once per order
 
 
-async def on_order_shipped(event: Envelope, conn: asyncpg.Connection) -> None:
-    await _order_message(event, conn)
+async def on_order_shipped(event: Event[OrderShipped], tx: NotifierUnitOfWork) -> None:
+    await _order_message(event, tx)
 
 
-async def on_order_completed(event: Envelope, conn: asyncpg.Connection) -> None:
-    await _order_message(event, conn)
+async def on_order_completed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
+    await _order_message(event, tx)
 
 
-async def on_order_cancelled(event: Envelope, conn: asyncpg.Connection) -> None:
-    await _order_message(event, conn)
+async def on_order_cancelled(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
+    await _order_message(event, tx)
 
 
-async def on_order_refunded(event: Envelope, conn: asyncpg.Connection) -> None:
-    await _order_message(event, conn)
+async def on_order_refunded(event: Event[OrderRefunded], tx: NotifierUnitOfWork) -> None:
+    await _order_message(event, tx)
 
 
 HANDLERS = {
@@ -72,3 +65,11 @@ HANDLERS = {
     "order.cancelled": on_order_cancelled,
     "order.refunded": on_order_refunded,
 }
+# Nothing to tell the customer (yet): status bookkeeping, holds, failed payments, trash and restore.
+IGNORED = frozenset({
+    "order.status_changed",
+    "order.on_hold",
+    "order.failed",
+    "order.deleted",
+    "order.restored",
+})

@@ -1,5 +1,6 @@
 """A service started while PostgreSQL and Kafka are unreachable starts anyway, says on /readyz
-what is missing, does not crash-loop, and connects by itself once they appear."""
+what is missing, does not crash-loop, and connects by itself once they appear. Its internal API
+meanwhile asks for the token first, answers 503 while storage is away, and serves once it is back."""
 from __future__ import annotations
 
 import asyncio
@@ -14,6 +15,8 @@ import httpx
 from tests.support.tcp_proxy import start_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
+# The built-in token: the process inherits AFTERCART_ENV=development from tests/conftest.py.
+AUTH = {"Authorization": "Bearer dev-notifier-token"}
 
 
 def free_port() -> int:
@@ -46,6 +49,10 @@ async def test_starts_without_dependencies_and_reconnects(stack, uid, tmp_path):
             r = await client.get(f"{base}/readyz")
             assert r.status_code == 503
             assert {"postgres", "kafka"} <= set(r.json()["missing"])
+            history = {"customer_key": f"resilience-{uid}:c1"}
+            assert (await client.get(f"{base}/messages", params=history)).status_code == 401
+            r = await client.get(f"{base}/messages", params=history, headers=AUTH)
+            assert r.status_code == 503, r.text
             await asyncio.sleep(3)  # several failed attempts later: still alive, still answering
             assert proc.poll() is None
             assert (await client.get(f"{base}/healthz")).status_code == 200
@@ -58,6 +65,9 @@ async def test_starts_without_dependencies_and_reconnects(stack, uid, tmp_path):
                 await asyncio.sleep(0.2)
             assert r.status_code == 200, r.text
             assert r.json()["dependencies"] == {"postgres": "up", "kafka": "up", "consumer": "up"}
+            r = await client.get(f"{base}/messages", params=history, headers=AUTH)
+            assert (r.status_code, r.json()) == (200, [])
+            assert (await client.get(f"{base}/messages", params=history)).status_code == 401
     finally:
         proc.terminate()
         proc.wait(15)

@@ -1,4 +1,9 @@
-"""SmtpMailer: sends one message over real SMTP (aiosmtplib) to the configured relay.
+"""SmtpMailer: sends one message over real SMTP (aiosmtplib) to the configured relay, and says
+what kind of failure a refusal is, so the sending use case never reads SMTP codes.
+
+Every failure leaves `send` as shared.errors.SendRefused: `temporary` for 4xx replies, a refused
+connection, timeouts and TLS trouble (the relay may come back), permanent for 5xx replies; a
+refusal of all recipients is temporary only if every one of them was refused with a 4xx.
 
 The Message-ID is derived from the message id, so if the tiny window between "SMTP accepted"
 and "marked sent" is ever hit, the repeat carries the same Message-ID and mail systems can
@@ -6,11 +11,13 @@ collapse it.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 
 import aiosmtplib
+
+from shared.errors import SendRefused
 
 
 class SmtpMailer:
@@ -36,6 +43,24 @@ class SmtpMailer:
         return msg
 
     async def send(self, msg: EmailMessage) -> None:
-        await aiosmtplib.send(msg, hostname=self.host, port=self.port, use_tls=self.use_tls,
-                              start_tls=self.starttls if self.starttls else False,
-                              username=self.username, password=self.password, timeout=self.timeout_s)
+        """Raises SendRefused for every failure."""
+        try:
+            await aiosmtplib.send(msg, hostname=self.host, port=self.port, use_tls=self.use_tls,
+                                  start_tls=self.starttls if self.starttls else False,
+                                  username=self.username, password=self.password, timeout=self.timeout_s)
+        except Exception as exc:  # anything but a reply code is the relay or the network: try again later
+            raise refusal(exc) from exc
+
+
+def refusal(exc: Exception) -> SendRefused:
+    """The SendRefused for an aiosmtplib (or network) failure. Its message names the error class and
+    code only: never an address (the recipients' are in SMTPRecipientsRefused)."""
+    code = getattr(exc, "code", None)
+    message = f"{type(exc).__name__}: {code if code is not None else ''}".strip()
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendRefused(message, temporary=400 <= exc.code < 500, code=exc.code)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        return SendRefused(message, temporary=all(400 <= c < 500 for c in codes),
+                           code=max(codes) if codes else None)
+    return SendRefused(message, temporary=True)

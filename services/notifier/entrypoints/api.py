@@ -1,27 +1,59 @@
-"""Notifier's HTTP app. Run: `uvicorn services.notifier.entrypoints.api:create_app --factory --port 8002`."""
+"""Notifier's HTTP app: the internal API (a customer's message history, behind the bearer token)
+plus the shared /healthz, /readyz, /metrics.
+Run: `uvicorn services.notifier.entrypoints.api:create_app --factory --port 8002`."""
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from typing import Annotated, Protocol
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import BaseModel
 
 from services.notifier.bootstrap import bootstrap
 from services.notifier.config import NotifierSettings
-from shared.service.ops import pool_or_503
+from services.notifier.domain.delivery import MessageSummary
 from shared.service.app import build_app
+from shared.service.deps import PoolDep, RequireToken, ServiceDep
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    cause_event_id: str
+    cause_type: str
+    template: str
+    channel: str
+    status: str
+    attempts: int
+    created_at: str  # ISO-8601 as Python writes it ("…+00:00"), as this API always has
+    sent_at: str | None
+
+    @classmethod
+    def of(cls, m: MessageSummary) -> "MessageOut":
+        return cls(message_id=m.message_id, cause_event_id=m.cause_event_id, cause_type=m.cause_type,
+                   template=m.template, channel=m.channel, status=m.status, attempts=m.attempts,
+                   created_at=m.created_at.isoformat(), sent_at=m.sent_at.isoformat() if m.sent_at else None)
+
+
+class MessageHistory(Protocol):
+    async def history(self, customer_key: str, limit: int) -> list[MessageSummary]: ...
+
+
+def get_message_history(service: ServiceDep, pool: PoolDep) -> MessageHistory:
+    """The repository the history is read from (unit tests override this dependency with
+    shared/testing's MemoryMessages through FastAPI's dependency_overrides)."""
+    return service.message_history(pool)
+
+
+MessageHistoryDep = Annotated[MessageHistory, Depends(get_message_history)]
 
 
 def messages_router() -> APIRouter:
-    router = APIRouter(tags=["messages"])
+    router = APIRouter(tags=["messages"], dependencies=[RequireToken])
 
     @router.get("/messages", summary="Messages for a customer (status, template, times; no bodies)")
-    async def messages(request: Request, customer_key: str = Query(min_length=3, max_length=200),
-                       limit: int = Query(default=50, ge=1, le=500)) -> list[dict]:
-        pool = pool_or_503(request.app.state.notifier.runtime)
-        rows = await pool.fetch(
-            "SELECT message_id, cause_event_id, cause_type, template, channel, status, attempts, created_at,"
-            " sent_at FROM messages WHERE customer_key = $1 ORDER BY created_at DESC LIMIT $2",
-            customer_key, limit)
-        return [{**dict(r), "created_at": r["created_at"].isoformat(),
-                 "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None} for r in rows]
+    async def messages(history: MessageHistoryDep,
+                       customer_key: Annotated[str, Query(min_length=3, max_length=200)],
+                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[MessageOut]:
+        return [MessageOut.of(m) for m in await history.history(customer_key, limit)]
 
     return router
 
@@ -29,5 +61,4 @@ def messages_router() -> APIRouter:
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     notifier = bootstrap(settings)
     return build_app(title="Aftercart notifier", description="Timely, personal messages about orders.",
-                     runtime=notifier.runtime, routers=[messages_router()], state_name="notifier",
-                     state=notifier)
+                     runtime=notifier.runtime, routers=[messages_router()], service=notifier)

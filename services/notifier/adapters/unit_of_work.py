@@ -1,0 +1,27 @@
+"""The notifier's unit of work: its repositories bound to the one connection of a transaction —
+`tx.messages` (PgMessages) and `tx.outbox`. The consumer loop builds one per event (bootstrap hands
+it the class); the sender opens its own transaction per message with `in_transaction(pool)`."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from services.notifier.adapters.messages import PgMessages
+from shared.db.unit_of_work import PgUnitOfWork
+
+
+class NotifierUnitOfWork(PgUnitOfWork):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__(conn)
+        self.messages = PgMessages(conn)
+
+
+@asynccontextmanager
+async def in_transaction(pool: asyncpg.Pool) -> AsyncIterator[NotifierUnitOfWork]:
+    """A connection from the pool, a transaction on it, and the unit of work bound to it: committed
+    when the block ends, rolled back if it raises."""
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            yield NotifierUnitOfWork(conn)

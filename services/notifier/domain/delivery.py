@@ -1,0 +1,50 @@
+"""What the notifier keeps about a message once decided, and the retry rule of its delivery:
+plain values the message repositories return and the sending use case acts on (no I/O)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A recorded message as the sender claims it (the send intent and its progress so far)."""
+    message_id: str
+    cause_event_id: str
+    cause_type: str
+    customer_key: str
+    channel: str
+    template: str
+    to_address: str
+    subject: str
+    body_text: str
+    body_html: str
+    status: str  # pending | sent | failed
+    attempts: int
+
+    @property
+    def store_id(self) -> str:
+        return self.customer_key.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """A message as the history shows it: what, why, how far — never the address or the body."""
+    message_id: str
+    cause_event_id: str
+    cause_type: str
+    template: str
+    channel: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def retry_delay(attempts: int, *, temporary: bool, max_attempts: int, base_s: float,
+                max_s: float) -> float | None:
+    """Seconds until the next try after `attempts` failed ones (exponential, capped), or None when
+    the message has failed for good: a permanent refusal, or the last attempt allowed."""
+    if not temporary or attempts >= max_attempts:
+        return None
+    return min(base_s * 2 ** (attempts - 1), max_s)
