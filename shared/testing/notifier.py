@@ -107,8 +107,10 @@ def memory_transactions(messages: MemoryMessages, outbox: FakeOutbox | None = No
         rows, events = copy.deepcopy(messages.rows), list(outbox.events)
         try:
             yield InMemoryUnitOfWork(outbox, messages=messages)
-        except BaseException:
-            messages.rows, outbox.events = rows, events
+        except BaseException:  # restored in place: tests may hold `messages.rows` / `outbox.events`
+            messages.rows.clear()
+            messages.rows.update(rows)
+            outbox.events[:] = events
             raise
 
     return transaction
