@@ -41,8 +41,7 @@ def _demo_mail(s: StackSettings) -> list[dict]:
 def run_demo() -> None:
     s = StackSettings()
     ingest = services.component(s, "ingest").address
-    token = os.environ.get("AFTERCART_INGEST_API_TOKEN", "dev-ingest-token")
-    r = httpx.post(f"{ingest}/stores", headers={"Authorization": f"Bearer {token}"}, timeout=10, json={
+    r = httpx.post(f"{ingest}/stores", headers=api_auth("ingest"), timeout=10, json={
         "store_id": "demo", "source_url": f"http://{s.host}:{SIM_PORT}/", "webhook_secret": DEMO_SECRET,
         "rest_url": f"http://{s.host}:{SIM_PORT}", "consumer_key": DEMO_CK, "consumer_secret": DEMO_CS,
         "timezone": "Europe/Paris", "locale": "en_GB"})
@@ -72,14 +71,22 @@ def run_demo() -> None:
     _show_points_and_reviews(s, {m["rcpt_tos"][0] for m in new})
 
 
+def api_auth(service: str) -> dict[str, str]:
+    """The bearer header for a local service's internal API: its token from the environment, or
+    the built-in development one the local runner's services accept."""
+    token = os.environ.get(f"AFTERCART_{service.upper()}_API_TOKEN", f"dev-{service}-token")
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _show_points_and_reviews(s: StackSettings, emails: set[str]) -> None:
     """Points and review requests of the demo's customers (guests by email, accounts by id)."""
     from shared.ids import customer_key
     loyalty, reviews = services.component(s, "loyalty").address, services.component(s, "reviews").address
     keys = sorted({customer_key("demo", 0, e) for e in emails} | {f"demo:c{i}" for i in range(1, 6)})
     for key in keys:
-        bal = httpx.get(f"{loyalty}/customers/{key}/balance", timeout=5).json()
-        reqs = httpx.get(f"{reviews}/requests", params={"customer_key": key}, timeout=5).json()
+        bal = httpx.get(f"{loyalty}/customers/{key}/balance", headers=api_auth("loyalty"), timeout=5).json()
+        reqs = httpx.get(f"{reviews}/requests", params={"customer_key": key}, headers=api_auth("reviews"),
+                         timeout=5).json()
         if bal.get("pending") or bal.get("available") or reqs:
             print(f"  {key[:24]:24} points pending {bal['pending']:>4}, available {bal['available']:>4}; "
                   f"review requests {len(reqs)} (due {', '.join(r['due_at'][:10] for r in reqs) or '-'})")

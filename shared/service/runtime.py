@@ -14,7 +14,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.db.migrations import apply_migrations
-from shared.db.pool import create_pool
+from shared.db.pool import create_pool, ping
 from shared.kafka.producer import create_producer
 from shared.logging import get_logger
 from shared.metrics import dependency_metrics
@@ -130,7 +130,7 @@ class Runtime:
         status = {"postgres": "connecting", "kafka": "connecting"}
         if self.pool is not None:
             try:
-                await asyncio.wait_for(self.pool.fetchval("SELECT 1"), 1.0)
+                await asyncio.wait_for(ping(self.pool), 1.0)
                 status["postgres"] = "up"
             except Exception as exc:
                 status["postgres"] = f"down: {type(exc).__name__}"
