@@ -1,27 +1,47 @@
-"""Wires ingest: settings → runtime (PostgreSQL, Kafka producer) → stores, group commit, relay,
-reconciler."""
+"""Wires ingest: settings → runtime (PostgreSQL, Kafka producer) → adapters → the pipeline's group
+commit, the reconciler, and the background workers (outbox relay, reconcile schedule).
+
+The adapters over the database pool are built the first time they are asked for, once the
+runtime has connected (the API's dependencies answer 503 before that).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.ingest.adapters.group_commit import GroupCommit
+import asyncpg
+
+from services.ingest.adapters.delivery_log import PgDeliveryLog
+from services.ingest.adapters.lane_connections import PgLaneConnections
+from services.ingest.adapters.order_outbox import PgOrderOutbox
+from services.ingest.adapters.reconcile_state import PgReconcileState
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics, ingest_metrics
+from services.ingest.pipeline import GroupCommit
+from services.ingest.reconcile import Reconciler
 from shared.service.runtime import Runtime
 from shared.service.workers import relay_worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def reconciler(pool: asyncpg.Pool, settings: IngestSettings, metrics: IngestMetrics | None = None) -> Reconciler:
+    """Reconciliation over `pool` (the service's, or the CLI's own)."""
+    return Reconciler(PgReconcileState(pool), PgStores(pool, settings.store_cache_ttl_s), metrics or ingest_metrics(),
+                      initial_days=settings.reconcile_initial_days)
+
+
 @dataclass
 class Ingest:
     settings: IngestSettings
     runtime: Runtime
+    commit: GroupCommit
     metrics: IngestMetrics = field(default_factory=ingest_metrics)
     _stores: PgStores | None = None
-    _commit: GroupCommit | None = None
+    _delivery_log: PgDeliveryLog | None = None
+    _order_outbox: PgOrderOutbox | None = None
+    _reconciler: Reconciler | None = None
 
     @property
     def stores(self) -> PgStores:
@@ -30,21 +50,34 @@ class Ingest:
         return self._stores
 
     @property
-    def commit(self) -> GroupCommit:
-        if self._commit is None:
-            self._commit = GroupCommit(self.runtime, self.metrics, self.settings.commit_batch_max,
-                                       self.settings.commit_lanes)
-        return self._commit
+    def delivery_log(self) -> PgDeliveryLog:
+        if self._delivery_log is None:
+            self._delivery_log = PgDeliveryLog(self.runtime.pool)
+        return self._delivery_log
 
+    @property
+    def order_outbox(self) -> PgOrderOutbox:
+        if self._order_outbox is None:
+            self._order_outbox = PgOrderOutbox(self.runtime.pool)
+        return self._order_outbox
 
-async def _reconcile_schedule(rt: Runtime) -> None:
-    from services.ingest.entrypoints.reconcile import run_schedule  # avoids an import cycle
-    await run_schedule(rt)
+    @property
+    def reconciler(self) -> Reconciler:
+        if self._reconciler is None:
+            self._reconciler = reconciler(self.runtime.pool, self.settings, self.metrics)
+        return self._reconciler
 
 
 def bootstrap(settings: IngestSettings | None = None) -> Ingest:
     settings = settings or IngestSettings()
-    workers = {"ingest-relay": relay_worker("ingest")}
+    runtime = Runtime("ingest", settings, MIGRATIONS, {"ingest-relay": relay_worker("ingest")})
+    metrics = ingest_metrics()
+    commit = GroupCommit(PgLaneConnections(lambda: runtime.pool), metrics, settings.commit_batch_max,
+                         settings.commit_lanes, on_events=runtime.outbox_written.set)
+    runtime.on_stop.append(commit.close)  # hands the lanes' connections back before the pool closes
+    ingest = Ingest(settings=settings, runtime=runtime, commit=commit, metrics=metrics)
     if settings.reconcile_interval_s > 0:
-        workers["ingest-reconcile"] = _reconcile_schedule
-    return Ingest(settings=settings, runtime=Runtime("ingest", settings, MIGRATIONS, workers))
+        async def reconcile_schedule(rt: Runtime) -> None:
+            await ingest.reconciler.run_schedule(settings.reconcile_interval_s)
+        runtime.workers["ingest-reconcile"] = reconcile_schedule
+    return ingest

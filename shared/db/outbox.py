@@ -28,15 +28,25 @@ _RELAY_LOCK = 727_002
 _GATHER_S = 0.01
 
 
-# Parameters $1..$7: the columns of `columns(events)`. A repeated event id is ignored.
-INSERT = ("INSERT INTO outbox (event_id, event_type, topic, key, source, subject, payload)"
-          " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-          " $7::bytea[])"
-          " ON CONFLICT (event_id) DO NOTHING RETURNING seq")
+# The columns an event is written to, in the order `columns()` builds them, with their types.
+COLUMNS = (("event_id", "text"), ("event_type", "text"), ("topic", "text"), ("key", "text"), ("source", "text"),
+           ("subject", "text"), ("payload", "bytea"))
+
+
+def insert_from_arrays(first: int) -> str:
+    """The INSERT of `columns(events)` given as parameters $first..$first+6 (a repeated event id is
+    ignored), without RETURNING: also a CTE of a larger statement (ingest's batch write)."""
+    names = ", ".join(name for name, _ in COLUMNS)
+    arrays = ", ".join(f"${first + i}::{kind}[]" for i, (_, kind) in enumerate(COLUMNS))
+    return f"INSERT INTO outbox ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT (event_id) DO NOTHING"
+
+
+# Parameters $1..$7: the columns of `columns(events)`.
+INSERT = insert_from_arrays(1) + " RETURNING seq"
 
 
 def columns(events: list[Outgoing]) -> list[list]:
-    """The seven column arrays `INSERT` takes, one element per event."""
+    """The column arrays of COLUMNS (what `INSERT` takes), one element per event."""
     rows = [(o.envelope.id, o.envelope.type, o.topic, o.key, o.envelope.source, o.envelope.subject,
              o.envelope.to_bytes()) for o in events]
     return list(map(list, zip(*rows)))

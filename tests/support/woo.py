@@ -13,7 +13,7 @@ import httpx
 from deploy.local.storesim.php_json import php_json_encode
 from deploy.local.storesim.signing import sign
 
-FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
 
 
 def payload(name: str) -> dict:

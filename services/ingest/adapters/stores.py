@@ -6,43 +6,18 @@ delivery, and thousands of deliveries a second must not each cost a query.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
+from services.ingest.domain.stores import Store, normalize_source
 
-@dataclass(frozen=True)
-class Store:
-    store_id: str
-    source_url: str
-    webhook_secret: str
-    previous_secret: str | None
-    previous_secret_until: datetime | None
-    rest_url: str | None
-    consumer_key: str | None
-    consumer_secret: str | None
-    timezone: str
-    locale: str | None
-
-    def active_secrets(self, now: datetime | None = None) -> list[str]:
-        now = now or datetime.now(timezone.utc)
-        secrets = [self.webhook_secret]
-        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
-            secrets.append(self.previous_secret)
-        return secrets
-
-    def public(self) -> dict:
-        """What the API shows: never a secret."""
-        return {"store_id": self.store_id, "source_url": self.source_url, "rest_url": self.rest_url,
-                "timezone": self.timezone, "locale": self.locale,
-                "previous_secret_until": self.previous_secret_until.isoformat()
-                if self.previous_secret_until else None}
+_COLUMNS = ("store_id, source_url, webhook_secret, previous_secret, previous_secret_until, rest_url, consumer_key,"
+            " consumer_secret, timezone, locale")
 
 
-def normalize_source(url: str) -> str:
-    """X-WC-Webhook-Source is home_url('/') with a trailing slash; compare without case or slash noise."""
-    return url.strip().lower().rstrip("/") + "/"
+def _store(row: asyncpg.Record | None) -> Store | None:
+    return Store(**dict(row)) if row is not None else None
 
 
 class PgStores:
@@ -55,18 +30,15 @@ class PgStores:
         hit = self._cache.get(key)
         if hit and time.monotonic() - hit[0] < self.ttl_s:
             return hit[1]
-        row = await self.pool.fetchrow("SELECT * FROM stores WHERE source_url = $1", key)
-        store = Store(**{k: v for k, v in dict(row).items() if k != "created_at"}) if row else None
+        store = _store(await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM stores WHERE source_url = $1", key))
         self._cache[key] = (time.monotonic(), store)
         return store
 
     async def get(self, store_id: str) -> Store | None:
-        row = await self.pool.fetchrow("SELECT * FROM stores WHERE store_id = $1", store_id)
-        return Store(**{k: v for k, v in dict(row).items() if k != "created_at"}) if row else None
+        return _store(await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM stores WHERE store_id = $1", store_id))
 
     async def all(self) -> list[Store]:
-        rows = await self.pool.fetch("SELECT * FROM stores ORDER BY store_id")
-        return [Store(**{k: v for k, v in dict(r).items() if k != "created_at"}) for r in rows]
+        return [_store(r) for r in await self.pool.fetch(f"SELECT {_COLUMNS} FROM stores ORDER BY store_id")]
 
     async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
                        consumer_key: str | None, consumer_secret: str | None, timezone_name: str,

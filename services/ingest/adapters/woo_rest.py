@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.ingest.domain.stores import Store
+
 PER_PAGE = 100  # WooCommerce's maximum
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -22,6 +24,10 @@ class WooRestError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+# What a call to the store may raise: its answer was wrong (WooRestError), or it could not be reached.
+FAILURES = (WooRestError, httpx.HTTPError)
 
 
 class WooRestClient:
@@ -105,3 +111,11 @@ class WooRestClient:
         async for page in self.pages("/webhooks", {"status": "all"}):
             out.extend(page)
         return out
+
+
+def client_for(store: Store) -> WooRestClient | None:
+    """The store's REST client, or None when it has no REST URL or credentials. Raises
+    WooRestError for a URL it must not use (plain http off loopback)."""
+    if not store.has_rest_access:
+        return None
+    return WooRestClient(store.rest_url, store.consumer_key, store.consumer_secret)

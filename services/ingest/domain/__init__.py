@@ -6,14 +6,15 @@
 
 each return a Derivation(events, snapshot, outcome): the events to write to the outbox in order,
 the snapshot to store for (store, resource, id) — None means keep the old one — and the outcome.
-Modules: lifecycle (orders), customers, products; order_payload, refunds, tracking (reading
-order payloads); snapshot (freshness: stale / duplicate / newer); money, times; derivation
-(StoreContext, Derivation, outcomes, event building).
+Modules: orders, customers, products (one derivation each); order_payload, refunds, tracking
+(reading order payloads); freshness (stale / duplicate / newer against the snapshot); money,
+times, text; derivation (StoreContext, Derivation, outcomes, event building); stores (a
+registered store) and delivery (what ingest is given, its result, the records it stores).
 """
 from services.ingest.domain.customers import derive_customer_events
 from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, PARKED, STALE,
                                                Derivation, StoreContext)
-from services.ingest.domain.lifecycle import derive_order_events
+from services.ingest.domain.orders import derive_order_events
 from services.ingest.domain.products import derive_product_events
 
 __all__ = ["APPLIED", "DUPLICATE", "ERROR_BODY", "IGNORED", "PARKED", "STALE", "Derivation", "StoreContext",

@@ -25,9 +25,10 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.ingest.domain.derivation import (APPLIED, DUPLICATE, STALE, Derivation, StoreContext, build_event,
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, StoreContext, build_event,
                                                not_a_resource, nothing, resource_id)
-from services.ingest.domain.snapshot import advance, carried_hash, content_hash, freshness
+from services.ingest.domain.freshness import advance, carried_hash, content_hash, stale_or_duplicate
+from services.ingest.domain.text import text_or_none
 from services.ingest.domain.times import parse_gmt, stamp
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
 from shared.events.envelope import Outgoing, utcnow
@@ -38,9 +39,6 @@ CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated", "customer.d
 SNAPSHOT_VERSION = 1
 
 
-def _str(value: object) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def _event(store: StoreContext, *, customer_id: int, key: str, event_type: str, moment: str | None,
@@ -52,16 +50,16 @@ def _event(store: StoreContext, *, customer_id: int, key: str, event_type: str, 
 
 def _customer_data(store: StoreContext, payload: dict, customer_id: int, key: str) -> CustomerEvent:
     billing = payload.get("billing") or {}
-    locale = next((_str(m.get("value")) for m in payload.get("meta_data") or []
-                   if isinstance(m, dict) and m.get("key") == "locale" and _str(m.get("value"))), None)
+    locale = next((text_or_none(m.get("value")) for m in payload.get("meta_data") or []
+                   if isinstance(m, dict) and m.get("key") == "locale" and text_or_none(m.get("value"))), None)
     return CustomerEvent(
         store_id=store.store_id, customer_id=customer_id, key=key,
-        email=_str(payload.get("email")) or _str(billing.get("email")),
-        first_name=_str(payload.get("first_name")) or _str(billing.get("first_name")),
-        last_name=_str(payload.get("last_name")) or _str(billing.get("last_name")),
-        role=_str(payload.get("role")), locale=locale or store.locale,
+        email=text_or_none(payload.get("email")) or text_or_none(billing.get("email")),
+        first_name=text_or_none(payload.get("first_name")) or text_or_none(billing.get("first_name")),
+        last_name=text_or_none(payload.get("last_name")) or text_or_none(billing.get("last_name")),
+        role=text_or_none(payload.get("role")), locale=locale or store.locale,
         is_paying_customer=bool(payload.get("is_paying_customer")),
-        billing_country=_str(billing.get("country")), date_created=parse_gmt(payload.get("date_created_gmt")))
+        billing_country=text_or_none(billing.get("country")), date_created=parse_gmt(payload.get("date_created_gmt")))
 
 
 def _guest_keys(store: StoreContext, payload: dict) -> list[str]:
@@ -95,10 +93,11 @@ def derive_customer_events(store: StoreContext, previous: dict | None, payload: 
         return _erased(store, prev, customer_id, key, now)
     modified_at = parse_gmt(payload.get("date_modified_gmt"))
     modified, digest = stamp(modified_at), content_hash(payload)
-    verdict = freshness(previous, modified, digest)
     registers = topic == "customer.created" and not prev.get("registered")
-    if verdict == STALE or (verdict == DUPLICATE and not registers):
-        return nothing(verdict)
+    # A created delivery repeating a known state still announces the registration (once).
+    if (old := stale_or_duplicate(previous, modified, digest)) is not None and not (
+            registers and old.outcome == DUPLICATE):
+        return old
     data = _customer_data(store, payload, customer_id, key)
     carry = carried_hash(data)
     at = modified_at or now

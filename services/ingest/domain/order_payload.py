@@ -1,6 +1,6 @@
 """Reading a WooCommerce order payload (REST v3 shape) into what order events carry.
 
-Pure parsing: no comparison with earlier states (that is lifecycle.py). Amounts become Decimal
+Pure parsing: no comparison with earlier states (that is orders.py). Amounts become Decimal
 and are written back with the order's own decimals; `*_gmt` dates become UTC.
 
 `OrderView.fields` is already the JSON every order event carries (OrderEvent of
@@ -18,6 +18,7 @@ from typing import Any
 
 from services.ingest.domain.derivation import StoreContext, resource_id
 from services.ingest.domain.money import ZERO, decimals_of, fmt, to_decimal
+from services.ingest.domain.text import text_or_none
 from services.ingest.domain.times import parse_gmt, stamp
 from services.ingest.domain.tracking import Shipment, shipments
 from shared.ids import customer_key, normalize_email
@@ -63,17 +64,12 @@ class OrderView:
         return self.paid_at is not None or self.status in PAID_STATUSES
 
 
-def _str(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _meta(payload: dict, keys: tuple[str, ...]) -> str | None:
     for entry in payload.get("meta_data") or []:
-        if isinstance(entry, dict) and entry.get("key") in keys and _str(entry.get("value")):
-            return _str(entry.get("value"))
+        if isinstance(entry, dict) and entry.get("key") in keys and text_or_none(entry.get("value")):
+            return text_or_none(entry.get("value"))
     return None
 
 
@@ -86,35 +82,37 @@ def iso(moment: datetime | None) -> str | None:
 
 def _customer(store: StoreContext, payload: dict, order_id: int) -> dict[str, Any]:
     billing = payload.get("billing") or {}
-    email = _str(billing.get("email"))
+    email = text_or_none(billing.get("email"))
     customer_id = int(payload.get("customer_id") or 0)
     if customer_id or normalize_email(email):
         key = customer_key(store.store_id, customer_id, email)
     else:
         # Hashing "" would put every email-less guest (POS, phone orders) under one key.
         key = guest_fallback_key(store.store_id, order_id)
-    return {"key": key, "id": customer_id or None, "email": email, "first_name": _str(billing.get("first_name")),
-            "last_name": _str(billing.get("last_name")), "locale": _meta(payload, LOCALE_META_KEYS) or store.locale}
+    return {"key": key, "id": customer_id or None, "email": email,
+            "first_name": text_or_none(billing.get("first_name")), "last_name": text_or_none(billing.get("last_name")),
+            "locale": _meta(payload, LOCALE_META_KEYS) or store.locale}
 
 
 def _line_item(item: dict, dp: int) -> dict[str, Any]:
     """A line as LineItem's JSON."""
     return {"line_id": int(item["id"]), "product_id": int(item.get("product_id") or 0),
-            "variation_id": int(item.get("variation_id") or 0) or None, "sku": _str(item.get("sku")),
+            "variation_id": int(item.get("variation_id") or 0) or None, "sku": text_or_none(item.get("sku")),
             # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
             "name": html.unescape(str(item.get("name") or "")), "quantity": int(item.get("quantity") or 0),
             "total": fmt(to_decimal(item.get("total")), dp)}
 
 
 def _refunds(payload: dict) -> tuple[RefundEntry, ...]:
-    entries = [RefundEntry(refund_id=int(r["id"]), amount=abs(to_decimal(r.get("total"))), reason=_str(r.get("reason")))
+    entries = [RefundEntry(refund_id=int(r["id"]), amount=abs(to_decimal(r.get("total"))),
+                           reason=text_or_none(r.get("reason")))
                for r in payload.get("refunds") or [] if isinstance(r, dict) and "id" in r]
     return tuple(sorted(entries, key=lambda r: r.refund_id))
 
 
 def read_order(store: StoreContext, payload: dict) -> OrderView:
     order_id = resource_id(payload)
-    status = _str(payload.get("status"))
+    status = text_or_none(payload.get("status"))
     if status is None:
         raise ValueError("order payload without status")
     dp = decimals_of(payload.get("total"))
@@ -126,14 +124,14 @@ def read_order(store: StoreContext, payload: dict) -> OrderView:
     customer = _customer(store, payload, order_id)
     fields = {
         "store_id": store.store_id, "order_id": order_id,
-        "order_number": _str(payload.get("number")) or str(order_id), "status": status,
-        "previous_status": None, "customer": customer, "currency": _str(payload.get("currency")) or "",
+        "order_number": text_or_none(payload.get("number")) or str(order_id), "status": status,
+        "previous_status": None, "customer": customer, "currency": text_or_none(payload.get("currency")) or "",
         # The sum of the lines as the event writes them.
         "total": fmt(total, dp), "subtotal_after_discounts": fmt(sum((Decimal(li["total"]) for li in lines), ZERO), dp),
         "tax": fmt(to_decimal(payload.get("total_tax")), dp),
         "shipping": fmt(to_decimal(payload.get("shipping_total")), dp),
         "discount": fmt(to_decimal(payload.get("discount_total")), dp), "line_items": lines,
-        "shipping_country": _str((payload.get("shipping") or {}).get("country")),
+        "shipping_country": text_or_none((payload.get("shipping") or {}).get("country")),
         "dates": {"created": iso(created_at), "paid": iso(paid_at), "completed": iso(completed_at)},
     }
     return OrderView(order_id=order_id, status=status, modified=stamp(modified_at), modified_at=modified_at,

@@ -18,7 +18,8 @@ from datetime import datetime
 from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, StoreContext, build_event,
                                                not_a_resource, nothing, resource_id)
 from services.ingest.domain.money import to_decimal
-from services.ingest.domain.snapshot import NEWER, advance, carried_hash, content_hash, freshness
+from services.ingest.domain.freshness import advance, carried_hash, content_hash, stale_or_duplicate
+from services.ingest.domain.text import text_or_none
 from services.ingest.domain.times import parse_gmt, stamp
 from shared.events.catalog import ProductDeleted, ProductUpserted, Term
 from shared.events.envelope import Outgoing, utcnow
@@ -30,14 +31,11 @@ PRODUCT_TOPICS = frozenset({"product.created", "product.updated", "product.delet
 SNAPSHOT_VERSION = 1
 
 
-def _str(value: object) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text or None
 
 
 def _price(value: object) -> str | None:
     """A price as WooCommerce wrote it, or None for "" (no price); checked to be a decimal."""
-    text = _str(value)
+    text = text_or_none(value)
     if text is None:
         return None
     to_decimal(text)
@@ -56,21 +54,21 @@ def _ids(values: object) -> list[int]:
 def _image(payload: dict) -> str | None:
     images = payload.get("images")
     if isinstance(images, list) and images and isinstance(images[0], dict):
-        return _str(images[0].get("src"))
+        return text_or_none(images[0].get("src"))
     image = payload.get("image")  # variations have one image object
-    return _str(image.get("src")) if isinstance(image, dict) else None
+    return text_or_none(image.get("src")) if isinstance(image, dict) else None
 
 
 def _product_data(store: StoreContext, payload: dict, product_id: int) -> ProductUpserted:
     return ProductUpserted(
         store_id=store.store_id, product_id=product_id, parent_id=int(payload.get("parent_id") or 0) or None,
-        type=_str(payload.get("type")) or "simple", name=html.unescape(str(payload.get("name") or "")),
-        sku=_str(payload.get("sku")), status=_str(payload.get("status")) or "publish",
+        type=text_or_none(payload.get("type")) or "simple", name=html.unescape(str(payload.get("name") or "")),
+        sku=text_or_none(payload.get("sku")), status=text_or_none(payload.get("status")) or "publish",
         price=_price(payload.get("price")), regular_price=_price(payload.get("regular_price")),
-        sale_price=_price(payload.get("sale_price")), stock_status=_str(payload.get("stock_status")),
+        sale_price=_price(payload.get("sale_price")), stock_status=text_or_none(payload.get("stock_status")),
         categories=_terms(payload.get("categories")), tags=_terms(payload.get("tags")),
         cross_sell_ids=_ids(payload.get("cross_sell_ids")), upsell_ids=_ids(payload.get("upsell_ids")),
-        permalink=_str(payload.get("permalink")), image=_image(payload))
+        permalink=text_or_none(payload.get("permalink")), image=_image(payload))
 
 
 def _event(store: StoreContext, product_id: int, event_type: str, moment: str | None, time: datetime,
@@ -104,9 +102,8 @@ def derive_product_events(store: StoreContext, previous: dict | None, payload: d
         return _deleted(store, prev, product_id, now)
     modified_at = parse_gmt(payload.get("date_modified_gmt"))
     modified, digest = stamp(modified_at), content_hash(payload)
-    verdict = freshness(previous, modified, digest)
-    if verdict != NEWER:
-        return nothing(verdict)
+    if (old := stale_or_duplicate(previous, modified, digest)) is not None:
+        return old
     data = _product_data(store, payload, product_id)
     carry = carried_hash(data)
     events = []

@@ -1,33 +1,36 @@
-"""The internal API (bearer token): stores, secret rotation, deliveries, an order's events,
-replay, outbox depth. Secrets go in, never come out."""
+"""The internal API (bearer token, shared/service/deps.py's RequireToken): stores, secret rotation,
+deliveries, an order's events, replay, outbox depth. Secrets go in, never come out. Routes parse,
+call one adapter through its typed dependency, and map the records to response models."""
 from __future__ import annotations
 
-import hmac
-import re
 from typing import Annotated
 
-import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, HttpUrl
 
-from shared.db import outbox
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-def _require_token(request: Request,
-                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-    expected = request.app.state.ingest.settings.api_token
-    if creds is None or not hmac.compare_digest(creds.credentials.encode(), expected.encode()):
-        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
+from services.ingest.adapters.order_outbox import OutboxRecord, PgOrderOutbox
+from services.ingest.adapters.stores import PgStores
+from services.ingest.domain.stores import Store
+from shared.service.deps import PoolDep, RequireToken, ServiceDep
 
 
-def _pool(request: Request):
-    pool = request.app.state.ingest.runtime.pool
-    if pool is None:
-        raise HTTPException(503, "storage unavailable, retry later")
-    return pool
+# The adapters bootstrap built, once storage is connected (PoolDep answers 503 until then).
+def _stores(service: ServiceDep, _: PoolDep) -> PgStores:
+    return service.stores
+
+
+def _delivery_log(service: ServiceDep, _: PoolDep) -> PgDeliveryLog:
+    return service.delivery_log
+
+
+def _order_outbox(service: ServiceDep, _: PoolDep) -> PgOrderOutbox:
+    return service.order_outbox
+
+
+StoresDep = Annotated[PgStores, Depends(_stores)]
+DeliveryLogDep = Annotated[PgDeliveryLog, Depends(_delivery_log)]
+OrderOutboxDep = Annotated[PgOrderOutbox, Depends(_order_outbox)]
 
 
 class StoreIn(BaseModel):
@@ -47,79 +50,116 @@ class RotateIn(BaseModel):
                                         description="how long the old secret stays valid")
 
 
-def _event_rows(rows) -> list[dict]:
-    return [{"seq": r["seq"], "event_id": r["event_id"], "type": r["event_type"], "topic": r["topic"],
-             "key": r["key"], "created_at": r["created_at"].isoformat(),
-             "published_at": r["published_at"].isoformat() if r["published_at"] else None,
-             "envelope": orjson.loads(r["payload"])} for r in rows]
+class StoreOut(BaseModel):
+    """A store as the API shows it: never a secret."""
+    store_id: str
+    source_url: str
+    rest_url: str | None
+    timezone: str
+    locale: str | None
+    previous_secret_until: str | None = Field(description="ISO time until which the previous secret is accepted")
+
+    @classmethod
+    def of(cls, s: Store) -> StoreOut:
+        return cls(store_id=s.store_id, source_url=s.source_url, rest_url=s.rest_url, timezone=s.timezone,
+                   locale=s.locale,
+                   previous_secret_until=s.previous_secret_until.isoformat() if s.previous_secret_until else None)
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    store_id: str
+    topic: str
+    resource_id: str | None
+    delivery_id: str | None
+    webhook_id: str | None
+    origin: str
+    outcome: str
+    events: int
+    received_at: str
+    bytes: int = Field(description="size of the body as received (the body itself holds personal data)")
+
+    @classmethod
+    def of(cls, d: DeliveryRecord) -> DeliveryOut:
+        return cls(id=d.id, store_id=d.store_id, topic=d.topic, resource_id=d.resource_id, delivery_id=d.delivery_id,
+                   webhook_id=d.webhook_id, origin=d.origin, outcome=d.outcome, events=d.events,
+                   received_at=d.received_at.isoformat(), bytes=d.bytes)
+
+
+class OrderEventOut(BaseModel):
+    seq: int
+    event_id: str
+    type: str
+    topic: str
+    key: str
+    created_at: str
+    published_at: str | None
+    envelope: dict = Field(description="the event exactly as published")
+
+    @classmethod
+    def of(cls, e: OutboxRecord) -> OrderEventOut:
+        return cls(seq=e.seq, event_id=e.event_id, type=e.type, topic=e.topic, key=e.key,
+                   created_at=e.created_at.isoformat(),
+                   published_at=e.published_at.isoformat() if e.published_at else None, envelope=e.envelope)
+
+
+class ReplayOut(BaseModel):
+    requeued: int
+
+
+class OutboxStatsOut(BaseModel):
+    depth: int
+    oldest_age_seconds: float
 
 
 def admin_router() -> APIRouter:
-    router = APIRouter(tags=["internal"], dependencies=[Depends(_require_token)])
+    router = APIRouter(tags=["internal"], dependencies=[RequireToken])
 
     @router.post("/stores", summary="Register (or update) a store", status_code=201)
-    async def register_store(body: StoreIn, request: Request) -> dict:
-        _pool(request)
-        store = await request.app.state.ingest.stores.register(
+    async def register_store(body: StoreIn, stores: StoresDep) -> StoreOut:
+        store = await stores.register(
             body.store_id, str(body.source_url), body.webhook_secret,
             str(body.rest_url) if body.rest_url else None, body.consumer_key, body.consumer_secret,
             body.timezone, body.locale)
-        return store.public()
+        return StoreOut.of(store)
 
     @router.get("/stores", summary="List stores (no secrets)")
-    async def list_stores(request: Request) -> list[dict]:
-        _pool(request)
-        return [s.public() for s in await request.app.state.ingest.stores.all()]
+    async def list_stores(stores: StoresDep) -> list[StoreOut]:
+        return [StoreOut.of(s) for s in await stores.all()]
 
     @router.post("/stores/{store_id}/rotate-secret", summary="Rotate the webhook secret with an overlap")
-    async def rotate(store_id: str, body: RotateIn, request: Request) -> dict:
-        _pool(request)
-        app = request.app.state.ingest
-        overlap = body.overlap_seconds if body.overlap_seconds is not None else app.settings.secret_overlap_s
-        store = await app.stores.rotate_secret(store_id, body.new_secret, overlap)
+    async def rotate(store_id: str, body: RotateIn, stores: StoresDep, service: ServiceDep) -> StoreOut:
+        overlap = body.overlap_seconds if body.overlap_seconds is not None else service.settings.secret_overlap_s
+        store = await stores.rotate_secret(store_id, body.new_secret, overlap)
         if store is None:
             raise HTTPException(404, "no such store")
-        return store.public()
+        return StoreOut.of(store)
 
     @router.get("/deliveries", summary="Look deliveries up by delivery id or order id")
-    async def deliveries(request: Request, delivery_id: str | None = None,
+    async def deliveries(log: DeliveryLogDep, delivery_id: str | None = None,
                          store_id: str | None = None, order_id: int | None = Query(default=None, ge=1),
-                         limit: int = Query(default=50, ge=1, le=500)) -> list[dict]:
-        pool = _pool(request)
+                         limit: int = Query(default=50, ge=1, le=500)) -> list[DeliveryOut]:
         if delivery_id is None and order_id is None:
             raise HTTPException(400, "give delivery_id or order_id")
         if order_id is not None and store_id is None:
             raise HTTPException(400, "order_id needs store_id")
         if delivery_id is not None:
-            rows = await pool.fetch("SELECT * FROM deliveries WHERE delivery_id = $1 ORDER BY id DESC LIMIT $2",
-                                    delivery_id, limit)
+            found = await log.by_delivery_id(delivery_id, limit)
         else:
-            rows = await pool.fetch(
-                "SELECT * FROM deliveries WHERE store_id = $1 AND resource = 'order' AND resource_id = $2"
-                " ORDER BY id DESC LIMIT $3", store_id, str(order_id), limit)
-        return [{"id": r["id"], "store_id": r["store_id"], "topic": r["topic"], "resource_id": r["resource_id"],
-                 "delivery_id": r["delivery_id"], "webhook_id": r["webhook_id"], "origin": r["origin"],
-                 "outcome": r["outcome"], "events": r["events"], "received_at": r["received_at"].isoformat(),
-                 "bytes": len(r["body"])} for r in rows]
+            found = await log.of_order(store_id, order_id, limit)
+        return [DeliveryOut.of(d) for d in found]
 
     @router.get("/stores/{store_id}/orders/{order_id}/events", summary="Events an order produced")
-    async def order_events(store_id: str, order_id: int, request: Request) -> list[dict]:
-        rows = await _pool(request).fetch(
-            "SELECT * FROM outbox WHERE source = $1 AND subject = $2 ORDER BY seq",
-            f"/stores/{store_id}", f"order/{order_id}")
-        return _event_rows(rows)
+    async def order_events(store_id: str, order_id: int, outbox: OrderOutboxDep) -> list[OrderEventOut]:
+        return [OrderEventOut.of(e) for e in await outbox.events(store_id, order_id)]
 
     @router.post("/stores/{store_id}/orders/{order_id}/replay",
                  summary="Publish an order's events again (consumers drop what they already applied)")
-    async def replay(store_id: str, order_id: int, request: Request) -> dict:
-        status = await _pool(request).execute(
-            "UPDATE outbox SET published_at = NULL, created_at = now() WHERE source = $1 AND subject = $2",
-            f"/stores/{store_id}", f"order/{order_id}")
-        return {"requeued": int(re.sub(r"\D", "", status) or 0)}
+    async def replay(store_id: str, order_id: int, outbox: OrderOutboxDep) -> ReplayOut:
+        return ReplayOut(requeued=await outbox.replay(store_id, order_id))
 
     @router.get("/outbox", summary="Outbox depth and the age of its oldest unpublished row")
-    async def outbox_stats(request: Request) -> dict:
-        async with _pool(request).acquire() as conn:
-            return await outbox.stats(conn)
+    async def outbox_stats(outbox: OrderOutboxDep) -> OutboxStatsOut:
+        return OutboxStatsOut(**await outbox.stats())
 
     return router

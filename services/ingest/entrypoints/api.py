@@ -14,5 +14,5 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     ingest = bootstrap(settings)
     return build_app(title="Aftercart ingest",
                      description="Receives WooCommerce webhooks, stores them durably, publishes lifecycle events.",
-                     runtime=ingest.runtime, routers=[webhook_router(), admin_router()],
-                     state_name="ingest", state=ingest, fast_routes={("POST", PATH): asgi_receive("ingest")})
+                     runtime=ingest.runtime, routers=[webhook_router(), admin_router()], service=ingest,
+                     fast_routes={("POST", PATH): asgi_receive()})

@@ -18,20 +18,19 @@ from typing import Optional
 import structlog
 import typer
 
-from services.ingest.adapters.stores import PgStores, Store
 from services.ingest.adapters.woo_rest import WooRestClient, WooRestError
-from services.ingest.bootstrap import MIGRATIONS
+from services.ingest.bootstrap import MIGRATIONS, reconciler
 from services.ingest.config import IngestSettings
+from services.ingest.domain.stores import Store
 from services.ingest.domain.times import parse_gmt
-from services.ingest.entrypoints.reconcile import check_webhooks, client_for, reconcile_store
-from services.ingest.metrics import ingest_metrics
+from services.ingest.reconcile import Reconciler
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.logging import setup_logging
 
 ingest_app = typer.Typer(help="Ingest: reconcile stores through the WooCommerce REST API.", no_args_is_help=True)
 
-Job = Callable[[object, Store, WooRestClient], Awaitable[dict]]
+Job = Callable[[Reconciler, Store, WooRestClient], Awaitable[dict]]
 
 
 def _logs_to_stderr(level: str) -> None:
@@ -47,16 +46,8 @@ async def _with_store(store_id: str, job: Job) -> dict:
     pool = await create_pool(settings.database_url, 1, 4)
     try:
         await apply_migrations(pool, MIGRATIONS, "ingest")  # a fresh database works too
-        store = await PgStores(pool).get(store_id)
-        if store is None:
-            return {"store_id": store_id, "error": "no such store"}
-        client = client_for(store)
-        if client is None:
-            return {"store_id": store_id, "error": "the store has no REST URL or credentials"}
-        try:
-            return {"store_id": store_id, **await job(pool, store, client)}
-        finally:
-            await client.close()
+        r = reconciler(pool, settings)
+        return await r.with_client(store_id, lambda store, client: job(r, store, client))
     finally:
         await pool.close()
 
@@ -92,15 +83,14 @@ def reconcile(store: str = typer.Option(..., "--store", help="Store id as regist
         raise typer.BadParameter("give --since or --all, not both")
     moment = _since(since)
 
-    async def job(pool, st: Store, client: WooRestClient) -> dict:
-        return await reconcile_store(pool, st, client, since=moment, full=all_, metrics=ingest_metrics(),
-                                     initial_days=IngestSettings().reconcile_initial_days)
+    async def job(r: Reconciler, st: Store, client: WooRestClient) -> dict:
+        return await r.store(st, client, since=moment, full=all_)
     _run(store, job)
 
 
 @ingest_app.command("check-webhooks")
 def check_webhooks_cmd(store: str = typer.Option(..., "--store", help="Store id as registered with ingest.")) -> None:
     """List the store's webhooks, record their health, alert on the ones WooCommerce disabled."""
-    async def job(pool, st: Store, client: WooRestClient) -> dict:
-        return {"webhooks": await check_webhooks(pool, st, client, ingest_metrics())}
+    async def job(r: Reconciler, st: Store, client: WooRestClient) -> dict:
+        return {"webhooks": await r.check_webhooks(st, client)}
     _run(store, job)

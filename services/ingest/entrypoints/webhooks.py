@@ -1,14 +1,16 @@
 """POST /webhooks/woocommerce — deliveries exactly as WooCommerce sends them.
 
 Order of checks: size → ping → store + signature over the raw bytes → content type → JSON →
-durable ingest (concurrent deliveries share one atomic write: adapters/group_commit.py). Answers 200
+the delivery pipeline (services/ingest/pipeline/: concurrent deliveries share one atomic write,
+group_commit.py). Answers 200
 only after the delivery is committed; never a redirect (WooCommerce counts 3xx as delivered
 without following it). Unknown store and bad signature look the same.
 
 Every store's queue runner waits for this answer, so the route is served as plain ASGI
 (`asgi_receive`, installed by api.py in front of FastAPI's middleware and routing, which cost
-more per request than verifying a delivery). The FastAPI route below documents it in OpenAPI
-and runs the same code.
+more per request than verifying a delivery); it finds the bootstrapped service at
+`scope["app"].state.service`. The FastAPI route below documents it in OpenAPI and runs the same
+code. No bearer token: WooCommerce authenticates each delivery by its HMAC signature.
 """
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from services.ingest.adapters.signature import verify
-from services.ingest.adapters.journal import SnapshotConflict
-from services.ingest.handlers import Delivery, InvalidPayload
+from services.ingest.domain.delivery import Delivery, InvalidPayload, SnapshotConflict, UnstorableValue
+from services.ingest.pipeline.batch import UNSTORABLE
 from shared.logging import get_logger
+from shared.service.deps import ServiceDep
 
 log = get_logger(__name__)
 PATH = "/webhooks/woocommerce"
@@ -36,14 +40,30 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict]:
     return status, {"error": code, "message": message}
 
 
-def _too_large(app) -> tuple[int, dict]:
-    app.metrics.rejected.labels("too_large").inc()
-    return _error(413, "payload_too_large", f"body over {app.settings.max_body_bytes} bytes")
+class Stored(BaseModel):
+    outcome: str  # applied, duplicate, stale, parked, ignored_topic, error_body, invalid_resource
+    events: int  # events this delivery added to the outbox
 
 
-async def handle(app, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
-    """One request, whatever served it: (status, JSON body). `h` has lower-case header names."""
-    metrics = app.metrics
+class Ping(BaseModel):
+    ok: bool
+    ping: bool
+
+
+class WebhookError(BaseModel):
+    error: str
+    message: str
+
+
+def _too_large(ingest) -> tuple[int, dict]:
+    ingest.metrics.rejected.labels("too_large").inc()
+    return _error(413, "payload_too_large", f"body over {ingest.settings.max_body_bytes} bytes")
+
+
+async def handle(ingest, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
+    """One request, whatever served it: (status, JSON body). `ingest` is the bootstrapped service
+    (bootstrap.Ingest); `h` has lower-case header names."""
+    metrics = ingest.metrics
     topic = h.get("x-wc-webhook-topic")
     if topic is None:
         if body.startswith(b"webhook_id="):
@@ -51,10 +71,10 @@ async def handle(app, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
             return 200, {"ok": True, "ping": True}
         metrics.rejected.labels("not_a_delivery").inc()
         return _error(400, "missing_topic", "X-WC-Webhook-Topic header is required")
-    if app.runtime.pool is None:
+    if ingest.runtime.pool is None:
         return _error(503, "not_ready", "storage unavailable, retry later")
     try:
-        store = await app.stores.by_source(h.get("x-wc-webhook-source", ""))
+        store = await ingest.stores.by_source(h.get("x-wc-webhook-source", ""))
     except _STORAGE_DOWN as exc:
         log.error("store_lookup_failed", error=type(exc).__name__)
         return _error(503, "storage_unavailable", "could not read the store registry, retry later")
@@ -76,27 +96,27 @@ async def handle(app, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
     delivery = Delivery(store=store, topic=topic, payload=payload, body=body,
                         delivery_id=h.get("x-wc-webhook-delivery-id"), webhook_id=h.get("x-wc-webhook-id"))
     try:
-        result = await app.commit.submit(delivery)
+        result = await ingest.commit.submit(delivery)
     except InvalidPayload as exc:
         metrics.rejected.labels("invalid_payload").inc()
         return _error(400, "invalid_payload", f"the {delivery.resource} payload is not usable: {exc}")
-    except asyncpg.DataError:
+    except UnstorableValue:
         # A value PostgreSQL refuses (e.g. a NUL character inside a string): the caller's data.
         metrics.rejected.labels("invalid_payload").inc()
-        return _error(400, "invalid_payload", "the payload holds a value that cannot be stored")
+        return _error(400, "invalid_payload", UNSTORABLE)
     except _STORAGE_DOWN as exc:
         log.error("delivery_not_stored", error=type(exc).__name__, topic=topic)
         return _error(503, "storage_unavailable", "could not store the delivery, retry later")
     return 200, {"outcome": result.outcome, "events": result.events}
 
 
-def asgi_receive(state_name: str = "ingest"):
+def asgi_receive():
     """The route as a bare ASGI callable: (scope, receive, send) → one answer, never an exception."""
 
     async def endpoint(scope, receive, send) -> None:
-        app = getattr(scope["app"].state, state_name)
+        ingest = scope["app"].state.service
         try:
-            status, body = await _serve(app, scope, receive)
+            status, body = await _serve(ingest, scope, receive)
         except Exception as exc:  # a bug, not the caller's fault: never a traceback, never a crash
             log.error("webhook_failed", error=type(exc).__name__)
             status, body = _error(500, "internal_error", "the delivery could not be handled")
@@ -108,13 +128,13 @@ def asgi_receive(state_name: str = "ingest"):
     return endpoint
 
 
-async def _serve(app, scope, receive) -> tuple[int, dict]:
+async def _serve(ingest, scope, receive) -> tuple[int, dict]:
     """Read the body (at most max_body_bytes) from the ASGI `receive`, then `handle` it."""
     h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    limit, chunks, size = app.settings.max_body_bytes, [], 0
+    limit, chunks, size = ingest.settings.max_body_bytes, [], 0
     declared = h.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        return _too_large(app)
+        return _too_large(ingest)
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -122,20 +142,22 @@ async def _serve(app, scope, receive) -> tuple[int, dict]:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return _too_large(app)
+            return _too_large(ingest)
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return await handle(app, h, b"".join(chunks))
+    return await handle(ingest, h, b"".join(chunks))
 
 
 def webhook_router() -> APIRouter:
     router = APIRouter(tags=["webhooks"])
 
-    @router.post(PATH, summary="Receive a WooCommerce webhook delivery or ping",
-                 responses={200: {"description": "Stored (or a ping)"}, 400: {}, 401: {}, 413: {}, 503: {}})
-    async def receive(request: Request) -> Response:
-        status, body = await _serve(request.app.state.ingest, request.scope, request.receive)
+    @router.post(PATH, summary="Receive a WooCommerce webhook delivery or ping", response_model=Stored | Ping,
+                 responses={200: {"description": "Stored (or a ping)"}, 400: {"model": WebhookError},
+                            401: {"model": WebhookError}, 413: {"model": WebhookError},
+                            503: {"model": WebhookError}})
+    async def receive(request: Request, ingest: ServiceDep) -> Response:
+        status, body = await _serve(ingest, request.scope, request.receive)
         return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
     return router

@@ -19,7 +19,7 @@ from deploy.local.storesim import SimClock, Store
 from deploy.local.storesim import create_app as create_sim_app
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.api import create_app
-from services.ingest.entrypoints.reconcile import SCHEDULE_LOCK
+from services.ingest.adapters.reconcile_state import SCHEDULE_LOCK
 
 TOKEN = "it-ingest-token"
 
@@ -34,7 +34,7 @@ class IngestClient:
 
     @property
     def pool(self):
-        return self.app.state.ingest.runtime.pool
+        return self.app.state.service.runtime.pool
 
     async def events_of(self, subject: str) -> list[dict]:
         rows = await self.pool.fetch("SELECT payload FROM outbox WHERE source = $1 AND subject = $2 ORDER BY seq",
@@ -57,7 +57,7 @@ async def ingest_app(stack, ingest_overrides):
                               api_token=TOKEN, reconcile_interval_s=0, max_body_bytes=200_000, **ingest_overrides)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await asyncio.wait_for(app.state.ingest.runtime.connected.wait(), 60)
+        await asyncio.wait_for(app.state.service.runtime.connected.wait(), 60)
         yield app
 
 

@@ -1,5 +1,6 @@
 """Deliveries that share a transaction (group commit) keep every per-delivery guarantee: each gets
-its own answer, its own events in arrival order, and one bad delivery spoils nothing else."""
+its own answer, its own events in arrival order, and one bad delivery spoils nothing else — against
+the real PostgreSQL (the pipeline's batch store is PgDeliveryBatch on a pooled connection)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,24 +9,38 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
-from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
+from services.ingest.adapters.delivery_batch import PgDeliveryBatch
+from services.ingest.domain.delivery import Delivery, InvalidPayload, Result
+from services.ingest.pipeline import ingest as ingest_one, ingest_batch
 from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"
+BUCKETS = ("1.0", "2.0", "4.0", "8.0", "16.0", "32.0", "64.0", "128.0", "256.0", "+Inf")
 
 
-def _batch_sizes(metrics) -> dict[str, float]:
-    return {s.labels["le"]: s.value for m in metrics.batch_size.collect() for s in m.samples
-            if s.name.endswith("_bucket")}
+def _batch_sizes() -> dict[str, float]:
+    """Cumulative counts of ingest_commit_batch_deliveries per bucket bound."""
+    return {le: REGISTRY.get_sample_value("ingest_commit_batch_deliveries_bucket", {"le": le}) or 0.0
+            for le in BUCKETS}
+
+
+def _conflicts() -> float:
+    return REGISTRY.get_sample_value("ingest_snapshot_conflicts_total") or 0.0
+
+
+async def _apply(ingest, batch: list[Delivery]) -> list:
+    async with ingest.pool.acquire() as conn:
+        return await ingest_batch(PgDeliveryBatch(conn), batch, ingest.app.state.service.metrics)
 
 
 async def _store(ingest):
-    return await ingest.app.state.ingest.stores.by_source(ingest.source)
+    return await ingest.app.state.service.stores.by_source(ingest.source)
 
 
 async def test_one_batch_applies_each_delivery_in_order_and_refuses_only_the_bad_ones(ingest, uid):
-    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    store = await _store(ingest)
     t = datetime.now(timezone.utc).replace(microsecond=0)
     a1 = order(uid, status="processing", modified=t - timedelta(minutes=1))
     a2 = dict(order(uid, status="completed", modified=t, order_id=a1["id"]))
@@ -40,8 +55,7 @@ async def test_one_batch_applies_each_delivery_in_order_and_refuses_only_the_bad
 
     batch = [d("order.created", a1), d("order.updated", a2), d("order.created", nul), d("order.created", broken),
              d("coupon.created", {"id": 5}), d("order.created", other)]
-    async with ingest.pool.acquire() as conn:
-        results = await ingest_batch(conn, batch, metrics)
+    results = await _apply(ingest, batch)
 
     assert results[0] == Result("applied", 2) and results[1] == Result("applied", 2)
     assert isinstance(results[2], InvalidPayload) and "cannot be stored" in str(results[2])
@@ -60,12 +74,11 @@ async def test_one_batch_applies_each_delivery_in_order_and_refuses_only_the_bad
 
 
 async def test_the_same_fact_twice_in_a_batch_counts_once(ingest, uid):
-    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    store = await _store(ingest)
     o = order(uid)
     body = orjson.dumps(o)
     same = [Delivery(store=store, topic="order.created", payload=o, body=body) for _ in range(3)]
-    async with ingest.pool.acquire() as conn:
-        results = await ingest_batch(conn, same, metrics)
+    results = await _apply(ingest, same)
     assert results == [Result("applied", 2), Result("duplicate", 0), Result("duplicate", 0)]
     assert len(await ingest.events_of(f"order/{o['id']}")) == 2
     assert await ingest.pool.fetchval("SELECT count(*) FROM snapshots WHERE store_id = $1 AND resource_id = $2",
@@ -119,12 +132,12 @@ TWO_LANES = pytest.mark.parametrize("ingest_overrides", [{"commit_lanes": 2}])  
 
 
 async def test_with_one_lane_deliveries_arriving_while_it_commits_share_the_next_commit(ingest, uid):
-    app, send = ingest.app.state.ingest, _sender(ingest)
+    app, send = ingest.app.state.service, _sender(ingest)
     assert app.commit.lanes == 1  # the default
     a = order(uid)
     assert (await send(a)).status_code == 200
     conn, tx = await _hold_snapshots(ingest, a["id"])
-    before = _batch_sizes(app.metrics)
+    before = _batch_sizes()
     try:  # the only lane waits on order a; everything else queues behind it
         stuck = asyncio.create_task(send(order(uid, status="completed", order_id=a["id"]), "order.updated"))
         await _until(_blocked(ingest, 1))
@@ -138,7 +151,7 @@ async def test_with_one_lane_deliveries_arriving_while_it_commits_share_the_next
     assert (await stuck).json() == {"outcome": "applied", "events": 2}
     answers = await asyncio.gather(*queued)
     assert [(r.status_code, r.json()) for r in answers] == [(200, {"outcome": "applied", "events": 2})] * 10
-    after = _batch_sizes(app.metrics)
+    after = _batch_sizes()
     assert after["16.0"] - before["16.0"] == 2 and after["8.0"] - before["8.0"] == 1  # 1, then 10 at once
     for o in others:
         assert [e["type"] for e in await ingest.events_of(f"order/{o['id']}")] == ["order.placed", "order.paid"]
@@ -146,11 +159,11 @@ async def test_with_one_lane_deliveries_arriving_while_it_commits_share_the_next
 
 @TWO_LANES
 async def test_deliveries_arriving_while_every_lane_is_busy_share_the_next_commit(ingest, uid):
-    app, send = ingest.app.state.ingest, _sender(ingest)
+    app, send = ingest.app.state.service, _sender(ingest)
     a, b = order(uid), order(uid)
     assert [(await send(o)).status_code for o in (a, b)] == [200, 200]
     conn, tx = await _hold_snapshots(ingest, a["id"], b["id"])
-    before = _batch_sizes(app.metrics)
+    before = _batch_sizes()
     try:  # both lanes wait: one on order a, one on order b
         stuck = []
         for n, o in enumerate((a, b), start=1):
@@ -166,7 +179,7 @@ async def test_deliveries_arriving_while_every_lane_is_busy_share_the_next_commi
         assert (await task).json() == {"outcome": "applied", "events": 2}
     answers = await asyncio.gather(*queued)
     assert [(r.status_code, r.json()) for r in answers] == [(200, {"outcome": "applied", "events": 2})] * 12
-    after = _batch_sizes(app.metrics)
+    after = _batch_sizes()
     assert after["16.0"] - before["16.0"] == 3 and after["8.0"] - before["8.0"] == 2  # 1, 1, then 12 at once
     for o in others:
         assert [e["type"] for e in await ingest.events_of(f"order/{o['id']}")] == ["order.placed", "order.paid"]
@@ -190,7 +203,7 @@ async def test_a_resource_in_flight_keeps_its_order_while_other_resources_pass(i
         r = await send(other)  # the free lane serves another order meanwhile
         assert r.status_code == 200 and r.json()["outcome"] == "applied"
         assert not paid.done() and not done.done()
-        assert len(await _blocked_pids(ingest)) == 1 and len(ingest.app.state.ingest.commit._waiting) == 1  # waits its turn
+        assert len(await _blocked_pids(ingest)) == 1 and len(ingest.app.state.service.commit._waiting) == 1  # waits its turn
     finally:
         await tx.rollback()
         await ingest.pool.release(conn)
@@ -223,36 +236,43 @@ async def test_storage_lost_mid_batch_is_a_503_for_it_and_the_next_delivery_work
     assert again.status_code == 200 and again.json() == {"outcome": "applied", "events": 2}
 
 
-async def test_a_snapshot_moved_by_another_instance_between_read_and_write_is_derived_again(ingest, uid, monkeypatch):
-    """Instance A reads order o, instance B applies a newer state of o, A's write must not
-    overwrite it: nothing of A's first attempt is stored, A derives again against B's state."""
-    from services.ingest.adapters import journal as journal_mod
-    from services.ingest.handlers import ingest as ingest_one
+class _ReadThenRace(PgDeliveryBatch):
+    """Instance A's batch store: right after its first read, `race` runs (instance B's commit)."""
 
-    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
-    t = datetime.now(timezone.utc).replace(microsecond=0)
-    placed = order(uid, status="processing", modified=t - timedelta(minutes=2))
-    async with ingest.pool.acquire() as conn:
-        await ingest_batch(conn, [Delivery(store=store, topic="order.created", payload=placed,
-                                           body=orjson.dumps(placed))], metrics)
-    on_hold = order(uid, status="on-hold", order_id=placed["id"], modified=t - timedelta(minutes=1))
-    completed = order(uid, status="completed", order_id=placed["id"], modified=t)
-    real_read, raced = journal_mod.PgJournal.read, {}
+    def __init__(self, conn: asyncpg.Connection, race) -> None:
+        super().__init__(conn)
+        self.race = race
 
-    async def read_then_race(self, keys):
-        seen = await real_read(self, keys)
-        if "b" not in raced:  # the other instance commits right after our first read
-            raced["b"] = None
-            raced["b"] = await ingest_one(ingest.pool, Delivery(store=store, topic="order.updated", payload=on_hold,
-                                                                body=orjson.dumps(on_hold)), metrics)
+    async def read(self, keys):
+        seen = await super().read(keys)
+        if self.race is not None:
+            race, self.race = self.race, None
+            await race()
         return seen
 
-    monkeypatch.setattr(journal_mod.PgJournal, "read", read_then_race)
-    conflicts = metrics.conflicts._value.get()
-    async with ingest.pool.acquire() as conn:
-        [result] = await ingest_batch(conn, [Delivery(store=store, topic="order.updated", payload=completed,
-                                                      body=orjson.dumps(completed))], metrics)
-    assert metrics.conflicts._value.get() == conflicts + 1
+
+async def test_a_snapshot_moved_by_another_instance_between_read_and_write_is_derived_again(ingest, uid):
+    """Instance A reads order o, instance B (its own connection) applies a newer state of o, A's
+    write must not overwrite it: nothing of A's first attempt is stored, A derives again against
+    B's state."""
+    store, metrics = await _store(ingest), ingest.app.state.service.metrics
+    t = datetime.now(timezone.utc).replace(microsecond=0)
+    placed = order(uid, status="processing", modified=t - timedelta(minutes=2))
+    await _apply(ingest, [Delivery(store=store, topic="order.created", payload=placed, body=orjson.dumps(placed))])
+    on_hold = order(uid, status="on-hold", order_id=placed["id"], modified=t - timedelta(minutes=1))
+    completed = order(uid, status="completed", order_id=placed["id"], modified=t)
+    raced = {}
+
+    async def instance_b() -> None:  # commits right after A's first read
+        async with ingest.pool.acquire() as conn_b:
+            raced["b"] = await ingest_one(PgDeliveryBatch(conn_b), Delivery(
+                store=store, topic="order.updated", payload=on_hold, body=orjson.dumps(on_hold)), metrics)
+
+    conflicts = _conflicts()
+    async with ingest.pool.acquire() as conn_a:
+        [result] = await ingest_batch(_ReadThenRace(conn_a, instance_b), [Delivery(
+            store=store, topic="order.updated", payload=completed, body=orjson.dumps(completed))], metrics)
+    assert _conflicts() == conflicts + 1
     assert raced["b"] == Result("applied", 2) and result == Result("applied", 2)
     # Derived against the on-hold state B stored, not the processing state A first read.
     events = await ingest.events_of(f"order/{placed['id']}")
@@ -269,7 +289,7 @@ async def test_a_created_delivery_for_a_known_order_is_read_again_and_judged_aga
     """*.created skips its snapshot read on the first attempt (the resource is taken as new). When
     reconciliation got there first, the write's revision check refuses the batch, nothing of that
     attempt is stored, and the next attempt reads the snapshot: the late order.created is stale."""
-    store, metrics = await _store(ingest), ingest.app.state.ingest.metrics
+    store, metrics = await _store(ingest), ingest.app.state.service.metrics
     t = datetime.now(timezone.utc).replace(microsecond=0)
     created = order(uid, status="processing", modified=t - timedelta(minutes=1))
     completed = order(uid, status="completed", order_id=created["id"], modified=t)
@@ -279,13 +299,14 @@ async def test_a_created_delivery_for_a_known_order_is_read_again_and_judged_aga
         return Delivery(store=store, topic=topic, payload=body, body=orjson.dumps(body), origin=origin)
 
     async with ingest.pool.acquire() as conn:  # reconciliation saw the order completed already
-        assert await ingest_batch(conn, [d("order.updated", completed, "reconcile")], metrics) == [
+        batch = PgDeliveryBatch(conn)
+        assert await ingest_batch(batch, [d("order.updated", completed, "reconcile")], metrics) == [
             Result("applied", 3)]
-        conflicts = metrics.conflicts._value.get()
-        results = await ingest_batch(conn, [d("order.created", created), d("order.created", fresh)], metrics)
+        conflicts = _conflicts()
+        results = await ingest_batch(batch, [d("order.created", created), d("order.created", fresh)], metrics)
 
     assert results == [Result("stale", 0), Result("applied", 2)]
-    assert metrics.conflicts._value.get() == conflicts + 1
+    assert _conflicts() == conflicts + 1
     assert [e["type"] for e in await ingest.events_of(f"order/{created['id']}")] == [
         "order.placed", "order.paid", "order.completed"]
     assert [e["type"] for e in await ingest.events_of(f"order/{fresh['id']}")] == ["order.placed", "order.paid"]

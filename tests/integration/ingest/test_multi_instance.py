@@ -20,7 +20,7 @@ async def test_same_states_sent_to_two_instances_give_each_event_once(ingest, st
                                       kafka_bootstrap=stack.bootstrap_servers(), api_token=TOKEN,
                                       reconcile_interval_s=0))
     async with other.router.lifespan_context(other):
-        await asyncio.wait_for(other.state.ingest.runtime.connected.wait(), 60)
+        await asyncio.wait_for(other.state.service.runtime.connected.wait(), 60)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://b") as b:
             t0 = datetime.now(timezone.utc).replace(microsecond=0)
             first = order(uid, status="pending", modified=t0)

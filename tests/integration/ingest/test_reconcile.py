@@ -11,25 +11,31 @@ import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
-
 from prometheus_client import REGISTRY
 
 from deploy.local.storesim import make_sender_factory
 from deploy.local.storesim.webhooks import Queue
-from services.ingest.adapters.stores import PgStores
-from services.ingest.entrypoints.reconcile import OVERLAP, client_for, reconcile_all, reconcile_store, run_schedule
+from services.ingest.adapters.woo_rest import client_for
+from services.ingest.bootstrap import reconciler
+from services.ingest.config import IngestSettings
 from services.ingest.domain.times import parse_gmt
+from services.ingest.reconcile import OVERLAP
 from tests.integration.ingest.conftest import SIM_CK, SIM_CS, TOKEN, closed_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def _reconciler(ingest):
+    """The running app's reconciler (real PostgreSQL, real REST client)."""
+    return ingest.app.state.service.reconciler
+
+
 async def _reconcile(ingest, **kwargs) -> dict:
-    store = await PgStores(ingest.pool).get(ingest.store_id)
+    r = _reconciler(ingest)
+    store = await r.stores.get(ingest.store_id)
     client = client_for(store)
     try:
-        return await reconcile_store(ingest.pool, store, client, **kwargs)
+        return await r.store(store, client, **kwargs)
     finally:
         await client.close()
 
@@ -194,7 +200,7 @@ async def test_an_unreachable_store_is_reported_and_the_others_still_reconcile(i
             "consumer_secret": SIM_CS})
         assert r.status_code == 201, r.text
         # Only this test's two stores: the database is shared with other tests and a running demo.
-        results = await reconcile_all(ingest.pool, 30, store_ids=[down_id, ingest.store_id])
+        results = await _reconciler(ingest).all(store_ids=[down_id, ingest.store_id])
     finally:
         dead.close()
         await ingest.pool.execute("UPDATE stores SET rest_url = NULL WHERE store_id = $1", down_id)
@@ -207,9 +213,8 @@ async def test_the_schedule_skips_while_another_instance_holds_its_lock(ingest, 
     s = rest_store.store
     s.create_order([(s.create_product("Mug", "12.00")["id"], 1)], billing={"email": f"l-{uid}@example.com"})
     # rest_store holds the lock, as another ingest instance in the middle of its run would.
-    rt = SimpleNamespace(pool=ingest.pool, settings=SimpleNamespace(reconcile_interval_s=0.05,
-                                                                    reconcile_initial_days=30))
-    schedule = asyncio.create_task(run_schedule(rt))
+    other_instance = reconciler(ingest.pool, IngestSettings(reconcile_initial_days=30))
+    schedule = asyncio.create_task(other_instance.run_schedule(0.05))
     await asyncio.sleep(1.0)  # some twenty rounds, each finding the lock taken
     assert not schedule.done()
     schedule.cancel()

@@ -133,7 +133,7 @@ async def test_the_documented_route_answers_like_the_fast_path(ingest, uid):
     from services.ingest.entrypoints.webhooks import webhook_router
 
     plain = FastAPI()
-    plain.state.ingest = ingest.app.state.ingest
+    plain.state.service = ingest.app.state.service
     plain.include_router(webhook_router())
     assert HOOK in (await ingest.http.get("/openapi.json")).json()["paths"]
     o = order(uid)

@@ -8,7 +8,7 @@ import pytest
 
 from services.ingest.domain.derivation import DUPLICATE, STALE, resource_id
 from services.ingest.domain.money import decimals_of, fmt, to_decimal
-from services.ingest.domain.snapshot import NEWER, advance, content_hash, freshness
+from services.ingest.domain.freshness import NEWER, advance, content_hash, freshness
 from services.ingest.domain.times import from_loose_date, parse_gmt, stamp
 
 

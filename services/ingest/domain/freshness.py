@@ -1,4 +1,5 @@
-"""Freshness: is a delivery newer than the snapshot, the same state again, or older?
+"""Freshness: is a delivery newer than the resource's snapshot, the same state again, or older?
+(`stale_or_duplicate` is the guard every derivation runs once it has read the payload.)
 
 Every snapshot (orders, customers, products) carries the same two fields for this:
 - `modified`: the canonical `date_modified_gmt` of the state it describes;
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from services.ingest.domain.derivation import DUPLICATE, STALE
+from services.ingest.domain.derivation import DUPLICATE, STALE, Derivation, nothing
 
 NEWER = "newer"
 # Fields that change without the resource changing: links, and WooCommerce's per-request
@@ -51,6 +52,13 @@ def freshness(previous: dict | None, modified: str | None, digest: str) -> str:
             return NEWER
     # Same second — or a side without date_modified_gmt, which can't be ordered: judge by content.
     return DUPLICATE if digest in seen else NEWER
+
+
+def stale_or_duplicate(previous: dict | None, modified: str | None, digest: str) -> Derivation | None:
+    """What a derivation answers a payload that is not news — nothing(STALE) or nothing(DUPLICATE);
+    None when it is newer than the snapshot and must be derived."""
+    verdict = freshness(previous, modified, digest)
+    return None if verdict == NEWER else nothing(verdict)
 
 
 def advance(previous: dict | None, modified: str | None, digest: str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from services.ingest.domain.derivation import (APPLIED, DUPLICATE, PARKED, STALE
 from services.ingest.domain.money import fmt
 from services.ingest.domain.order_payload import OrderView, guest_fallback_key, read_order
 from services.ingest.domain.refunds import refund_data, refund_time
-from services.ingest.domain.snapshot import NEWER, advance, content_hash, freshness
+from services.ingest.domain.freshness import advance, content_hash, stale_or_duplicate
 from services.ingest.domain.times import stamp
 from shared.events.envelope import Outgoing, utcnow
 from shared.events.orders import CustomerRef, OrderDeleted, Tracking
@@ -158,9 +158,8 @@ def _trashed(store: StoreContext, previous: dict, payload: dict, now: datetime) 
            **previous, "deleted": True}
     if view is not None:
         digest = content_hash(payload)
-        verdict = freshness(previous or None, view.modified, digest)
-        if verdict != NEWER:
-            return nothing(verdict)
+        if (old := stale_or_duplicate(previous or None, view.modified, digest)) is not None:
+            return old
         nxt.update(advance(previous or None, view.modified, digest), key=view.customer_key)
     if previous.get("deleted"):
         return Derivation(events=[], snapshot=nxt if full else None, outcome=APPLIED if full else DUPLICATE)
@@ -196,9 +195,8 @@ def derive_order_events(store: StoreContext, previous: dict | None, payload: dic
         return nothing(PARKED)
     view = read_order(store, payload)
     digest = content_hash(payload)
-    verdict = freshness(previous, view.modified, digest)
-    if verdict != NEWER:
-        return nothing(verdict)
+    if (old := stale_or_duplicate(previous, view.modified, digest)) is not None:
+        return old
     if _pre_trash(previous, view, topic):
         return nothing(STALE)
     # Refund ids as ints, whether the caller's map came from Python or from JSON (string keys).

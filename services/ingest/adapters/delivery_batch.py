@@ -1,6 +1,6 @@
-"""PgJournal: what ingest reads and writes for a batch of deliveries — two statements, two round
-trips, whether the batch holds one delivery or two hundred (on this kind of machine a round trip
-costs more than anything ingest computes, README "Benchmarks"):
+"""PgDeliveryBatch: what ingest reads and writes for a batch of deliveries — two statements, two
+round trips, whether the batch holds one delivery or two hundred (on this kind of machine a round
+trip costs more than anything ingest computes, README "Benchmarks"):
 
 - `read` fetches the snapshots of the batch's resources with their revision, without locking.
 - `write` is one atomic statement (autocommit: no BEGIN/COMMIT round trips) that saves the new
@@ -9,25 +9,26 @@ costs more than anything ingest computes, README "Benchmarks"):
   the one read (a resource never seen: only if it still doesn't exist); if any isn't, the
   statement raises SQLSTATE 40001 and nothing of it happens — `SnapshotConflict`: the caller reads
   and derives again. That only happens when another ingest instance (or a reconcile) changed the
-  same resource in between; within one process, group_commit.py never runs two batches about the
+  same resource in between; within one process, the group commit never runs two batches about the
   same resource at once.
+
+Driver errors are translated here: a value PostgreSQL refuses (asyncpg.DataError) is
+`UnstorableValue`, a moved snapshot is `SnapshotConflict` (both in domain/delivery.py).
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import asyncpg
 import orjson
 
+from services.ingest.domain.delivery import DeliveryRow, Key, Snapshot, SnapshotConflict, UnstorableValue
 from shared.db import outbox
-from shared.events.envelope import Outgoing
-
-Key = tuple[str, str, str]  # (store_id, resource, resource_id)
 
 _READ = ("SELECT s.store_id, s.resource, s.resource_id, s.rev, s.state::text FROM snapshots s"
          " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(a, b, c)"
          " ON s.store_id = k.a AND s.resource = k.b AND s.resource_id = k.c")
-# $5: the revision each snapshot must still have (0: must not exist yet); it is written as $5 + 1.
+# $1-$5: the snapshots; $5 is the revision each must still have (0: must not exist yet), written
+# as $5 + 1. $6-$12: the outbox columns (shared/db/outbox.py), $13: the delivery row owning each
+# event. $14-$22: the delivery rows.
 _WRITE = (
     "WITH saved AS (INSERT INTO snapshots AS s (store_id, resource, resource_id, state, rev)"
     "  SELECT a, b, c, d::jsonb, r + 1"
@@ -35,9 +36,7 @@ _WRITE = (
     "  ON CONFLICT (store_id, resource, resource_id) DO UPDATE"
     "  SET state = EXCLUDED.state, rev = EXCLUDED.rev, updated_at = now() WHERE s.rev = EXCLUDED.rev - 1"
     "  RETURNING 1),"
-    " ob AS (INSERT INTO outbox (event_id, event_type, topic, key, source, subject, payload)"
-    "  SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
-    "  $12::bytea[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id),"
+    f" ob AS ({outbox.insert_from_arrays(6)} RETURNING event_id),"
     " counts AS (SELECT e.row_no, count(*) AS n FROM ob"
     "  JOIN unnest($6::text[], $13::int[]) AS e(event_id, row_no) USING (event_id) GROUP BY e.row_no),"
     " recorded AS (INSERT INTO deliveries (store_id, topic, resource, resource_id, delivery_id, webhook_id,"
@@ -50,37 +49,16 @@ _WRITE = (
     " SELECT CASE WHEN (SELECT count(*) FROM saved) = cardinality($1::text[]) THEN 0"
     "  ELSE ingest_snapshot_conflict() END,"
     "  (SELECT coalesce(array_agg(row_no), '{}') FROM counts), (SELECT coalesce(array_agg(n), '{}') FROM counts)")
-
-
-class SnapshotConflict(Exception):
-    """A snapshot changed between `read` and `write`: nothing was written; derive again."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    rev: int  # 0: the resource has no snapshot yet
-    state: dict | None
-
-
-@dataclass(frozen=True)
-class DeliveryRow:
-    store_id: str
-    topic: str
-    resource: str
-    resource_id: str | None
-    delivery_id: str | None
-    webhook_id: str | None
-    origin: str
-    body: bytes
-    outcome: str
-    events: list[Outgoing]  # derived from it, in publishing order
+_NO_EVENTS = [[] for _ in outbox.COLUMNS]
 
 
 def _columns(rows: list[tuple], width: int) -> list[list]:
     return [list(c) for c in zip(*rows)] if rows else [[] for _ in range(width)]
 
 
-class PgJournal:
+class PgDeliveryBatch:
+    """The batch store on one connection (outside any transaction: each statement is atomic)."""
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
@@ -88,12 +66,16 @@ class PgJournal:
         """The resources' last snapshots (a resource never seen is absent)."""
         if not keys:
             return {}
-        rows = await self.conn.fetch(_READ, *_columns(list(keys), 3))
+        try:
+            rows = await self.conn.fetch(_READ, *_columns(list(keys), 3))
+        except asyncpg.DataError as exc:
+            raise UnstorableValue(str(exc)) from exc
         return {(r[0], r[1], r[2]): Snapshot(rev=r[3], state=orjson.loads(r[4])) for r in rows}
 
     async def write(self, snapshots: dict[Key, tuple[int, dict]], rows: list[DeliveryRow]) -> list[int]:
         """Save everything or nothing; per delivery row, the number of its events the outbox didn't
-        have yet. `snapshots` maps a key to (revision read, new state). Raises SnapshotConflict."""
+        have yet. `snapshots` maps a key to (revision read, new state). Raises SnapshotConflict,
+        UnstorableValue."""
         snaps = [(*k, orjson.dumps(state).decode(), rev) for k, (rev, state) in snapshots.items()]
         events, owners, seen = [], [], set()
         for row_no, row in enumerate(rows, start=1):
@@ -104,11 +86,13 @@ class PgJournal:
                     owners.append(row_no)
         deliveries = [(r.store_id, r.topic, r.resource, r.resource_id, r.delivery_id, r.webhook_id, r.origin,
                        r.body, r.outcome) for r in rows]
-        ev_cols = outbox.columns(events) if events else [[] for _ in range(7)]
+        ev_cols = outbox.columns(events) if events else _NO_EVENTS
         try:
             _, row_nos, counts = await self.conn.fetchrow(_WRITE, *_columns(snaps, 5), *ev_cols, owners,
                                                           *_columns(deliveries, 9))
         except asyncpg.SerializationError as exc:
             raise SnapshotConflict(str(exc)) from exc
+        except asyncpg.DataError as exc:
+            raise UnstorableValue(str(exc)) from exc
         by_row = dict(zip(row_nos, counts))
         return [by_row.get(i, 0) for i in range(1, len(rows) + 1)]

@@ -1,41 +1,52 @@
-"""GroupCommit: webhook deliveries arriving together share one commit.
+"""GroupCommit: webhook deliveries arriving together share one commit (one `ingest_batch`).
 
 Each delivery waits for the atomic write that holds it to commit, exactly as it would alone, but a
 burst from dozens of stores costs one read and one write statement for the whole batch instead
 of a pair per delivery. Nothing waits on a timer: while a batch commits the next one
 gathers, so a lone delivery goes through at once and a busy ingest batches by itself.
 
-Up to `lanes` batches are in flight at once, each on a connection held for the purpose (a pool
-round — acquire, reset on release — would add a round trip to every lone delivery): while
-PostgreSQL works on one batch, Python derives the next. A batch that touches a resource an
-earlier batch still holds waits for that batch to finish (others pass it), so deliveries about
-one resource are applied in arrival order. A broken connection is dropped; the next batch takes
-a fresh one.
+Up to `lanes` batches are in flight at once, each on a connection its lane holds
+(adapters/lane_connections.py): while PostgreSQL works on one batch, Python derives the next. A
+batch that touches a resource an earlier batch still holds waits for that batch to finish (others
+pass it), so deliveries about one resource are applied in arrival order.
 """
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Protocol
 
-import asyncpg
-
-from services.ingest.adapters.journal import Key
-from services.ingest.handlers import Delivery, InvalidPayload, Result, ingest_batch
+from services.ingest.domain.delivery import Delivery, InvalidPayload, Key, Result
 from services.ingest.metrics import IngestMetrics
-from shared.service.runtime import Runtime
+from services.ingest.pipeline.batch import BatchStore, ingest_batch
 
-_BROKEN = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError)
 Waiter = tuple[Delivery, asyncio.Future]
 
 
+class LaneConnections(Protocol):
+    """adapters/lane_connections.py's PgLaneConnections: batch stores on held connections."""
+
+    async def take(self) -> BatchStore: ...
+
+    def keep(self, store: BatchStore) -> None: ...
+
+    async def failed(self, store: BatchStore, exc: Exception) -> None: ...
+
+    def abandon(self, store: BatchStore) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class GroupCommit:
-    def __init__(self, runtime: Runtime, metrics: IngestMetrics, max_batch: int = 256, lanes: int = 1) -> None:
-        self.runtime, self.metrics = runtime, metrics
+    def __init__(self, connections: LaneConnections, metrics: IngestMetrics, max_batch: int = 256, lanes: int = 1,
+                 on_events: Callable[[], None] | None = None) -> None:
+        """`on_events`: called after a batch committed new outbox rows (wakes this process's relay)."""
+        self.connections, self.metrics = connections, metrics
         self.max_batch, self.lanes = max(1, max_batch), max(1, lanes)
+        self.on_events = on_events
         self._waiting: list[Waiter] = []
         self._runner: asyncio.Task | None = None
         self._inflight: dict[asyncio.Task, set[Key]] = {}
-        self._idle: list[asyncpg.Connection] = []  # lane connections between batches
-        runtime.on_stop.append(self.close)
 
     async def submit(self, delivery: Delivery) -> Result:
         """Store and apply one delivery; raises InvalidPayload, or what storage raised."""
@@ -56,8 +67,7 @@ class GroupCommit:
         for _, fut in self._waiting:
             fut.cancel()
         self._waiting = []
-        while self._idle:
-            await self._release(self._idle.pop())
+        await self.connections.close()
 
     async def _dispatch(self) -> None:
         while self._waiting:
@@ -88,14 +98,14 @@ class GroupCommit:
         return batch
 
     async def _commit(self, batch: list[Waiter]) -> None:
-        conn = None
+        store = None
         try:
-            conn = await self._connection()
-            results = await ingest_batch(conn, [d for d, _ in batch], self.metrics)
+            store = await self.connections.take()
+            results = await ingest_batch(store, [d for d, _ in batch], self.metrics)
         except Exception as exc:  # storage away: every delivery of the batch hears it (→ 503)
-            if conn is not None and (isinstance(exc, _BROKEN) or conn.is_closed()):
-                await self._release(conn)
-                conn = None
+            if store is not None:
+                await self.connections.failed(store, exc)
+                store = None
             for _, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc)
@@ -104,45 +114,16 @@ class GroupCommit:
         except BaseException:  # cancelled at shutdown: nobody is left waiting forever
             for _, fut in batch:
                 fut.cancel()
-            if conn is not None:  # mid-statement: not fit for reuse
-                conn.terminate()
-                conn = None
+            if store is not None:  # mid-statement: not fit for reuse
+                self.connections.abandon(store)
+                store = None
             raise
         finally:
-            if conn is not None:
-                self._idle.append(conn)
+            if store is not None:
+                self.connections.keep(store)
         self.metrics.batch_size.observe(len(batch))
-        if any(isinstance(r, Result) and r.events for r in results):
-            self.runtime.outbox_written.set()  # the relay publishes them now, not at its next poll
+        if self.on_events is not None and any(isinstance(r, Result) and r.events for r in results):
+            self.on_events()  # the relay publishes them now, not at its next poll
         for (_, fut), result in zip(batch, results):
             if not fut.done():
                 fut.set_result(result)
-
-    async def _connection(self) -> asyncpg.Connection:
-        while self._idle:
-            conn = self._idle.pop()
-            if not conn.is_closed():
-                return conn
-            await self._release(conn)
-        pool = self.runtime.pool
-        if pool is None:
-            raise ConnectionError("storage not connected")
-        conn = await pool.acquire()
-        try:
-            # The batch statements take arrays: a generic plan is as good as a custom one, and
-            # re-planning them (what "auto" kept doing) cost ≈ 0.2 ms of PostgreSQL CPU per batch.
-            # The pool's reset on release (RESET ALL) undoes this when the connection goes back.
-            await conn.execute("SET plan_cache_mode = force_generic_plan")
-        except BaseException:
-            await self._release(conn)
-            raise
-        return conn
-
-    async def _release(self, conn: asyncpg.Connection) -> None:
-        pool = self.runtime.pool
-        try:
-            if pool is None:
-                raise ConnectionError("no pool")
-            await pool.release(conn, timeout=2)
-        except Exception:  # already broken: the pool forgets it either way
-            conn.terminate()

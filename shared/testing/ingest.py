@@ -1,0 +1,195 @@
+"""In-memory twins of ingest's adapters, with the same async methods and the same guarantees, for
+unit tests of the delivery pipeline and of reconciliation:
+
+- MemoryDeliveryBatch ~ PgDeliveryBatch: snapshots with revisions (a write whose revisions moved
+  raises SnapshotConflict and stores nothing), the outbox (a repeated event id is ignored, the
+  first delivery of a batch owns a fact), the delivery rows; a NUL character PostgreSQL would
+  refuse raises UnstorableValue and stores nothing. `after_next_read` lets a test run "another
+  instance" between a batch's read and its write; `gate` holds writes until it is set.
+- MemoryLaneConnections ~ PgLaneConnections: hands out that one batch store.
+- MemoryStores ~ PgStores (get, all, by_source, register, rotate_secret).
+- MemoryReconcileState ~ PgReconcileState: cursors, webhook health, the schedule lock, and
+  `deliveries()` lending the MemoryDeliveryBatch.
+
+    batch = MemoryDeliveryBatch()
+    results = await ingest_batch(batch, [delivery], ingest_metrics())
+    assert batch.outbox.types == ["order.placed", "order.paid"]
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+import orjson
+
+from shared.testing.outbox import FakeOutbox
+
+if TYPE_CHECKING:  # shared must not import services at import time
+    from services.ingest.domain.delivery import DeliveryRow, Key, Snapshot
+    from services.ingest.domain.stores import Store
+
+
+def _copy(state: dict) -> dict:
+    return orjson.loads(orjson.dumps(state))  # what a jsonb round trip gives: a fresh dict
+
+
+def _refused(value: object) -> bool:
+    """PostgreSQL refuses NUL in text and in jsonb strings (asyncpg.DataError)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_refused(k) or _refused(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_refused(v) for v in value)
+    return False
+
+
+class MemoryDeliveryBatch:
+    def __init__(self) -> None:
+        self.snapshots: dict[Key, tuple[int, dict]] = {}  # key → (revision, state)
+        self.outbox = FakeOutbox()
+        self.rows: list[DeliveryRow] = []  # every delivery row written, with `events` = what it added
+        self.reads: list[set[Key]] = []  # the keys each read asked for
+        self.writes: list[int] = []  # delivery rows per committed write
+        self.after_next_read: Callable[[], Awaitable[None]] | None = None
+        self.gate: asyncio.Event | None = None
+
+    async def read(self, keys: set[Key]) -> dict[Key, Snapshot]:
+        from services.ingest.domain.delivery import Snapshot
+
+        self.reads.append(set(keys))
+        found = {k: Snapshot(rev=self.snapshots[k][0], state=_copy(self.snapshots[k][1]))
+                 for k in keys if k in self.snapshots}
+        if self.after_next_read is not None:
+            race, self.after_next_read = self.after_next_read, None
+            await race()
+        return found
+
+    async def write(self, snapshots: dict[Key, tuple[int, dict]], rows: list[DeliveryRow]) -> list[int]:
+        from services.ingest.domain.delivery import SnapshotConflict, UnstorableValue
+
+        if self.gate is not None:
+            await self.gate.wait()
+        if any(_refused(state) for _, state in snapshots.values()) or any(
+                _refused([r.store_id, r.topic, r.resource, r.resource_id, r.delivery_id, r.webhook_id, r.origin,
+                          r.outcome]) for r in rows):
+            raise UnstorableValue("invalid byte sequence for encoding \"UTF8\": 0x00")
+        for key, (rev, _) in snapshots.items():
+            if self.snapshots.get(key, (0, None))[0] != rev:
+                raise SnapshotConflict("a snapshot changed since it was read")
+        for key, (rev, state) in snapshots.items():
+            self.snapshots[key] = (rev + 1, _copy(state))
+        known = {e.envelope.id for e in self.outbox.events}
+        added = []
+        for row in rows:  # the same fact twice in a batch: the first delivery has it
+            fresh = []
+            for e in row.events:
+                if e.envelope.id not in known:
+                    known.add(e.envelope.id)
+                    fresh.append(e)
+            await self.outbox.write(fresh)
+            self.rows.append(replace(row, events=fresh))
+            added.append(len(fresh))
+        self.writes.append(len(rows))
+        return added
+
+    def state(self, key: Key) -> dict | None:
+        return self.snapshots[key][1] if key in self.snapshots else None
+
+
+class MemoryLaneConnections:
+    def __init__(self, batch: MemoryDeliveryBatch | None = None) -> None:
+        self.batch = batch or MemoryDeliveryBatch()
+        self.failures: list[Exception] = []
+        self.closed = False
+
+    async def take(self) -> MemoryDeliveryBatch:
+        return self.batch
+
+    def keep(self, batch: MemoryDeliveryBatch) -> None:
+        pass
+
+    async def failed(self, batch: MemoryDeliveryBatch, exc: Exception) -> None:
+        self.failures.append(exc)
+
+    def abandon(self, batch: MemoryDeliveryBatch) -> None:
+        pass
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class MemoryStores:
+    def __init__(self, stores: list[Store] | None = None) -> None:
+        self._by_id: dict[str, Store] = {s.store_id: s for s in stores or []}
+
+    async def by_source(self, source_url: str) -> Store | None:
+        from services.ingest.domain.stores import normalize_source
+
+        key = normalize_source(source_url)
+        return next((s for s in self._by_id.values() if s.source_url == key), None)
+
+    async def get(self, store_id: str) -> Store | None:
+        return self._by_id.get(store_id)
+
+    async def all(self) -> list[Store]:
+        return [self._by_id[k] for k in sorted(self._by_id)]
+
+    async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
+                       consumer_key: str | None, consumer_secret: str | None, timezone_name: str,
+                       locale: str | None) -> Store:
+        from services.ingest.domain.stores import Store, normalize_source
+
+        source = normalize_source(source_url)
+        if any(s.source_url == source and s.store_id != store_id for s in self._by_id.values()):
+            raise ValueError(f"source_url {source} is another store's (stores_source_url_key)")
+        old = self._by_id.get(store_id)
+        self._by_id[store_id] = Store(
+            store_id=store_id, source_url=source, webhook_secret=webhook_secret,
+            previous_secret=old.previous_secret if old else None,
+            previous_secret_until=old.previous_secret_until if old else None, rest_url=rest_url,
+            consumer_key=consumer_key, consumer_secret=consumer_secret, timezone=timezone_name, locale=locale)
+        return self._by_id[store_id]
+
+    async def rotate_secret(self, store_id: str, new_secret: str, overlap_s: int) -> Store | None:
+        old = self._by_id.get(store_id)
+        if old is None:
+            return None
+        self._by_id[store_id] = replace(old, previous_secret=old.webhook_secret, webhook_secret=new_secret,
+                                        previous_secret_until=datetime.now(timezone.utc) + timedelta(seconds=overlap_s))
+        return self._by_id[store_id]
+
+
+class MemoryReconcileState:
+    def __init__(self, batch: MemoryDeliveryBatch | None = None) -> None:
+        self.batch = batch or MemoryDeliveryBatch()
+        self.cursors: dict[tuple[str, str], str] = {}
+        self.webhooks: dict[tuple[str, int], tuple[str, str]] = {}  # (store, id) → (topic, status)
+        self.lock_held_elsewhere = False
+
+    async def snapshot(self, store_id: str, resource: str, resource_id: str) -> dict | None:
+        state = self.batch.state((store_id, resource, resource_id))
+        return _copy(state) if state is not None else None
+
+    async def cursor(self, store_id: str, resource: str) -> str | None:
+        return self.cursors.get((store_id, resource))
+
+    async def save_cursor(self, store_id: str, resource: str, cursor_gmt: str) -> None:
+        self.cursors[(store_id, resource)] = cursor_gmt
+
+    async def record_webhooks(self, store_id: str, hooks: list[tuple[int, str, str]]) -> None:
+        self.webhooks = {k: v for k, v in self.webhooks.items() if k[0] != store_id}
+        for webhook_id, topic, status in hooks:
+            self.webhooks[(store_id, webhook_id)] = (topic, status)
+
+    @asynccontextmanager
+    async def deliveries(self) -> AsyncIterator[MemoryDeliveryBatch]:
+        yield self.batch
+
+    @asynccontextmanager
+    async def schedule_lock(self) -> AsyncIterator[bool]:
+        yield not self.lock_held_elsewhere
