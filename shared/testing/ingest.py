@@ -79,7 +79,9 @@ class MemoryDeliveryBatch:
                           r.outcome]) for r in rows):
             raise UnstorableValue("invalid byte sequence for encoding \"UTF8\": 0x00")
         for key, (rev, _) in snapshots.items():
-            if self.snapshots.get(key, (0, None))[0] != rev:
+            # As PostgreSQL's upsert: a snapshot that exists must still have the revision read (0:
+            # read as "never seen"); one that doesn't is inserted whatever was read.
+            if key in self.snapshots and self.snapshots[key][0] != rev:
                 raise SnapshotConflict("a snapshot changed since it was read")
         for key, (rev, state) in snapshots.items():
             self.snapshots[key] = (rev + 1, _copy(state))

@@ -136,9 +136,9 @@ def admin_router() -> APIRouter:
         return StoreOut.of(store)
 
     @router.get("/deliveries", summary="Look deliveries up by delivery id or order id")
-    async def deliveries(log: DeliveryLogDep, delivery_id: str | None = None,
-                         store_id: str | None = None, order_id: int | None = Query(default=None, ge=1),
-                         limit: int = Query(default=50, ge=1, le=500)) -> list[DeliveryOut]:
+    async def deliveries(log: DeliveryLogDep, delivery_id: str | None = None, store_id: str | None = None,
+                         order_id: Annotated[int | None, Query(ge=1)] = None,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[DeliveryOut]:
         if delivery_id is None and order_id is None:
             raise HTTPException(400, "give delivery_id or order_id")
         if order_id is not None and store_id is None:
