@@ -15,6 +15,7 @@ code. No bearer token: WooCommerce authenticates each delivery by its HMAC signa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import asyncpg
 import orjson
@@ -27,6 +28,9 @@ from services.ingest.domain.delivery import Delivery, InvalidPayload, SnapshotCo
 from services.ingest.pipeline.batch import UNSTORABLE
 from shared.logging import get_logger
 from shared.service.deps import ServiceDep
+
+if TYPE_CHECKING:
+    from services.ingest.bootstrap import Ingest
 
 log = get_logger(__name__)
 PATH = "/webhooks/woocommerce"
@@ -55,14 +59,13 @@ class WebhookError(BaseModel):
     message: str
 
 
-def _too_large(ingest) -> tuple[int, dict]:
+def _too_large(ingest: Ingest) -> tuple[int, dict]:
     ingest.metrics.rejected.labels("too_large").inc()
     return _error(413, "payload_too_large", f"body over {ingest.settings.max_body_bytes} bytes")
 
 
-async def handle(ingest, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
-    """One request, whatever served it: (status, JSON body). `ingest` is the bootstrapped service
-    (bootstrap.Ingest); `h` has lower-case header names."""
+async def handle(ingest: Ingest, h: Mapping[str, str], body: bytes) -> tuple[int, dict]:
+    """One request, whatever served it: (status, JSON body). `h` has lower-case header names."""
     metrics = ingest.metrics
     topic = h.get("x-wc-webhook-topic")
     if topic is None:
@@ -128,7 +131,7 @@ def asgi_receive():
     return endpoint
 
 
-async def _serve(ingest, scope, receive) -> tuple[int, dict]:
+async def _serve(ingest: Ingest, scope, receive) -> tuple[int, dict]:
     """Read the body (at most max_body_bytes) from the ASGI `receive`, then `handle` it."""
     h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     limit, chunks, size = ingest.settings.max_body_bytes, [], 0

@@ -60,6 +60,11 @@ class GroupCommit:
             raise result
         return result
 
+    @property
+    def queued(self) -> int:
+        """Deliveries waiting for a batch (not yet in one that is committing)."""
+        return len(self._waiting)
+
     async def close(self) -> None:
         for task in [self._runner, *self._inflight]:
             if task is not None:

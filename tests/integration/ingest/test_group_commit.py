@@ -118,7 +118,7 @@ def _blocked(ingest, n: int):
 
 def _queued(app, n: int):
     async def check() -> bool:
-        return len(app.commit._waiting) == n
+        return app.commit.queued == n
     return check
 
 
@@ -203,7 +203,7 @@ async def test_a_resource_in_flight_keeps_its_order_while_other_resources_pass(i
         r = await send(other)  # the free lane serves another order meanwhile
         assert r.status_code == 200 and r.json()["outcome"] == "applied"
         assert not paid.done() and not done.done()
-        assert len(await _blocked_pids(ingest)) == 1 and len(ingest.app.state.service.commit._waiting) == 1  # waits its turn
+        assert len(await _blocked_pids(ingest)) == 1 and ingest.app.state.service.commit.queued == 1  # waits its turn
     finally:
         await tx.rollback()
         await ingest.pool.release(conn)

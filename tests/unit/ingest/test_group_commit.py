@@ -36,7 +36,7 @@ async def test_deliveries_arriving_while_a_batch_commits_share_the_next_one():
     await _until(lambda: len(batch.reads) == 1)
     later = [asyncio.create_task(commit.submit(delivery(order_state("processing", 1, order_id=n), "order.created")))
              for n in (2, 3, 4)]
-    await _until(lambda: len(commit._waiting) == 3)
+    await _until(lambda: commit.queued == 3)
     single = figure("ingest_commit_batch_deliveries_bucket", le="1.0")
     batch.gate.set()
     assert await first == Result("applied", 2)
@@ -57,7 +57,7 @@ async def test_each_delivery_hears_its_own_answer_and_a_refused_one_raises_for_i
     good = asyncio.create_task(commit.submit(delivery(order_state("processing", 1, order_id=1), "order.created")))
     bad = asyncio.create_task(commit.submit(delivery(broken, "order.created")))
     dup = asyncio.create_task(commit.submit(delivery(order_state("processing", 1, order_id=1), "order.created")))
-    await _until(lambda: len(commit._waiting) == 3)
+    await _until(lambda: commit.queued == 3)
     batch.gate.set()
     assert await blocker == Result("applied", 1)
     assert await good == Result("applied", 2) and await dup == Result("duplicate", 0)
