@@ -17,6 +17,7 @@ from services.ingest.adapters.order_outbox import PgOrderOutbox
 from services.ingest.adapters.reconcile_state import PgReconcileState
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
+from services.ingest.entrypoints.workers import reconcile_worker
 from services.ingest.metrics import IngestMetrics, ingest_metrics
 from services.ingest.pipeline import GroupCommit
 from services.ingest.reconcile import Reconciler
@@ -77,7 +78,5 @@ def bootstrap(settings: IngestSettings | None = None) -> Ingest:
     runtime.on_stop.append(commit.close)  # hands the lanes' connections back before the pool closes
     ingest = Ingest(settings=settings, runtime=runtime, commit=commit, metrics=metrics)
     if settings.reconcile_interval_s > 0:
-        async def reconcile_schedule(rt: Runtime) -> None:
-            await ingest.reconciler.run_schedule(settings.reconcile_interval_s)
-        runtime.workers["ingest-reconcile"] = reconcile_schedule
+        runtime.workers["ingest-reconcile"] = reconcile_worker(ingest)
     return ingest
