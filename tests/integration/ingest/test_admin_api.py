@@ -216,7 +216,8 @@ async def test_the_outbox_depth_gauge_reports_the_real_depth(ingest, uid):
             while depth is None:
                 assert loop.time() < deadline, "the relay never refreshed the outbox gauges"
                 samples = _samples((await ingest.http.get("/metrics")).text)
-                if _value(samples, "ingest_outbox_oldest_age_seconds", "ingest_outbox_oldest_age_seconds") >= 30 * 86400:
+                age = _value(samples, "ingest_outbox_oldest_age_seconds", "ingest_outbox_oldest_age_seconds")
+                if age >= 30 * 86400:
                     depth = _value(samples, "ingest_outbox_depth", "ingest_outbox_depth")
                 else:
                     await asyncio.sleep(0.1)
