@@ -15,7 +15,7 @@ import uvicorn
 
 from deploy.local.storesim import WebhookSender, verify
 
-from .conftest import Receiver
+from tests.support.storesim import Receiver
 
 ROOT = Path(__file__).resolve().parents[3]
 

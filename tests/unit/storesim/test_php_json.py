@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from deploy.local.storesim.php_json import php_float, php_json_encode
 
-from .conftest import FIXTURES, fixture
+from tests.support.storesim import FIXTURES, fixture
 
 VECTORS = fixture("derived/signature-test-vectors.json")["vectors"]
 

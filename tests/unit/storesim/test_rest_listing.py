@@ -5,7 +5,7 @@ import pytest
 
 from deploy.local.storesim import Store
 
-from .conftest import API, CK, CS, api_client
+from tests.support.storesim import API, CK, CS, api_client
 
 BASE = "https://demo-store.example/wp-json/wc/v3"
 

@@ -18,7 +18,7 @@ import pytest
 
 from deploy.local.storesim import Store, php_json_encode
 
-from .conftest import API, api_client, fixture, home_of
+from tests.support.storesim import API, api_client, fixture, home_of
 
 ORDERS = ["order.v3.docs.json", "order-partially-refunded.ios-fixture.json",
           "order-fully-refunded.ios-fixture.json"]

@@ -1,7 +1,7 @@
 """POST /coupons, POST /products/reviews and the /webhooks management endpoints."""
 from __future__ import annotations
 
-from .conftest import API, api_client, fixture
+from tests.support.storesim import API, api_client, fixture
 
 BASE = "https://demo-store.example/wp-json/wc/v3"
 

@@ -6,7 +6,7 @@ import json
 from deploy.local.storesim import make_sender_factory, verify
 from deploy.local.storesim.scenario import play_day
 
-from .conftest import API, RECEIVER_URL, Receiver, api_client
+from tests.support.storesim import API, RECEIVER_URL, Receiver, api_client
 
 SOURCE = "https://demo-store.example/"
 

@@ -5,7 +5,7 @@ import pytest
 
 from deploy.local.storesim.signing import delivery_id, sign, verify
 
-from .conftest import fixture
+from tests.support.storesim import fixture
 
 VECTORS = fixture("derived/signature-test-vectors.json")["vectors"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from deploy.local.storesim import SimClock, Store, WCError
 
-from .conftest import fixture
+from tests.support.storesim import fixture
 
 ORDER_KEYS = list(fixture("order.v3.docs.json"))[:-1] + [  # minus _links
     "payment_url", "is_editable", "needs_payment", "needs_processing", "currency_symbol"]

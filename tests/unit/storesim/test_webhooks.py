@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from deploy.local.storesim import Queue, WebhookSender, make_sender_factory, php_json_encode, verify
 
-from .conftest import RECEIVER_URL, Receiver
+from tests.support.storesim import RECEIVER_URL, Receiver
 
 SOURCE = "https://demo-store.example/"
 X_WC = ["x-wc-webhook-source", "x-wc-webhook-topic", "x-wc-webhook-resource",
