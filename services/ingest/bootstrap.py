@@ -78,5 +78,6 @@ def bootstrap(settings: IngestSettings | None = None) -> Ingest:
     runtime.on_stop.append(commit.close)  # hands the lanes' connections back before the pool closes
     ingest = Ingest(settings=settings, runtime=runtime, commit=commit, metrics=metrics)
     if settings.reconcile_interval_s > 0:
-        runtime.workers["ingest-reconcile"] = reconcile_worker(ingest)
+        runtime.workers["ingest-reconcile"] = reconcile_worker(lambda: ingest.reconciler,
+                                                               settings.reconcile_interval_s)
     return ingest

@@ -1,6 +1,6 @@
 """PgLedger: the append-only points ledger in PostgreSQL — the writes and sums the handlers need
 (bound to the consumer's transaction) and the reads the API serves (bound to the pool).
-shared/testing/loyalty.py's MemoryLedger is its in-memory twin."""
+tests/support/fakes/loyalty.py's MemoryLedger is its in-memory twin."""
 from __future__ import annotations
 
 import asyncpg

@@ -2,7 +2,7 @@
 
 Bound to the unit of work's connection for everything that writes (`tx.messages`); the API reads
 the history straight off the pool (one statement, no transaction needed), so `db` is either.
-shared/testing/notifier.py's MemoryMessages is its in-memory twin (same methods, same rules).
+tests/support/fakes/notifier.py's MemoryMessages is its in-memory twin (same methods, same rules).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """PgReviewRequests: review requests in PostgreSQL — the writes the handlers make (bound to the
 consumer's transaction) and the listing the API serves (bound to the pool).
-shared/testing/reviews.py's MemoryReviewRequests is its in-memory twin."""
+tests/support/fakes/reviews.py's MemoryReviewRequests is its in-memory twin."""
 from __future__ import annotations
 
 from datetime import datetime

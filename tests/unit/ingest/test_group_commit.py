@@ -10,7 +10,7 @@ import pytest
 from services.ingest.domain.delivery import InvalidPayload, Result
 from services.ingest.metrics import ingest_metrics
 from services.ingest.pipeline import GroupCommit
-from shared.testing.ingest import MemoryDeliveryBatch, MemoryLaneConnections
+from tests.support.fakes.ingest import MemoryDeliveryBatch, MemoryLaneConnections
 from tests.support.ingest_payloads import order_state
 from tests.unit.ingest.deliveries import delivery, figure
 

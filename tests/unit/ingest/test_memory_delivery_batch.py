@@ -2,7 +2,7 @@
 tests/integration/ingest/test_delivery_batch_contract.py)."""
 from __future__ import annotations
 
-from shared.testing.ingest import MemoryDeliveryBatch
+from tests.support.fakes.ingest import MemoryDeliveryBatch
 from tests.unit.ingest.delivery_batch_contract import check_delivery_batch_contract
 
 

@@ -8,7 +8,7 @@ import pytest
 from services.ingest.domain.delivery import InvalidPayload, Result, SnapshotConflict, UnstorableValue
 from services.ingest.metrics import ingest_metrics
 from services.ingest.pipeline import ingest, ingest_batch
-from shared.testing.ingest import MemoryDeliveryBatch
+from tests.support.fakes.ingest import MemoryDeliveryBatch
 from tests.support.ingest_payloads import order_state
 from tests.unit.ingest.deliveries import delivery, figure
 

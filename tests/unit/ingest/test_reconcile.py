@@ -13,7 +13,7 @@ from services.ingest.adapters.woo_rest import WooRestError
 from services.ingest.metrics import ingest_metrics
 from services.ingest.reconcile import Reconciler
 from shared.testing import Clock, FakeWooRest
-from shared.testing.ingest import MemoryReconcileState, MemoryStores
+from tests.support.fakes.ingest import MemoryReconcileState, MemoryStores
 from tests.support.ingest_payloads import T0, order_state, payload, wc
 from tests.unit.ingest.deliveries import figure, store
 

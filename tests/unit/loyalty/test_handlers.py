@@ -11,7 +11,7 @@ from services.loyalty import handlers
 from services.loyalty.domain.points import PointsConfig
 from shared.events.envelope import derived_event_id
 from shared.testing import Clock, InMemoryUnitOfWork
-from shared.testing.loyalty import MemoryLedger
+from tests.support.fakes.loyalty import MemoryLedger
 from tests.unit.loyalty.order_events import WHEN, order_event, refund
 
 

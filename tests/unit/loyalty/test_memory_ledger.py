@@ -3,7 +3,7 @@ tests/integration/loyalty), and lists entries newest first."""
 from __future__ import annotations
 
 from shared.testing import Clock
-from shared.testing.loyalty import MemoryLedger
+from tests.support.fakes.loyalty import MemoryLedger
 from tests.unit.loyalty.ledger_contract import check_ledger_contract
 
 

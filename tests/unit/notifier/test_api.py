@@ -10,7 +10,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.domain.messages import Draft
 from services.notifier.entrypoints.api import create_app, get_message_history
 from shared.testing import Clock
-from shared.testing.notifier import MemoryMessages
+from tests.support.fakes.notifier import MemoryMessages
 
 TOKEN = "a-real-token-for-the-notifier-42"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

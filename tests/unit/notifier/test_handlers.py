@@ -9,7 +9,7 @@ from services.notifier.domain.messages import message_id
 from services.notifier.handlers import HANDLERS, IGNORED
 from shared.events.registry import types_of
 from shared.testing import Clock, InMemoryUnitOfWork
-from shared.testing.notifier import MemoryMessages
+from tests.support.fakes.notifier import MemoryMessages
 from tests.unit.notifier.orders import order_data, order_event, refund, tracking
 
 

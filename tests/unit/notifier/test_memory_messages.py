@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shared.testing import FakeOutbox
-from shared.testing.notifier import MemoryMessages, memory_transactions
+from tests.support.fakes.notifier import MemoryMessages, memory_transactions
 from tests.unit.notifier.messages_contract import CHECKS, draft
 
 

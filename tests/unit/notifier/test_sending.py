@@ -14,7 +14,7 @@ from services.notifier.domain.messages import Draft
 from services.notifier.sending import send_one
 from shared.events.envelope import derived_event_id
 from shared.testing import Clock, FakeMailer, FakeOutbox
-from shared.testing.notifier import MemoryMessages, memory_transactions
+from tests.support.fakes.notifier import MemoryMessages, memory_transactions
 
 TO = "ana@example.com"
 

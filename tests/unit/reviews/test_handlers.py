@@ -11,7 +11,7 @@ from services.reviews import handlers
 from services.reviews.domain.timing import TimingConfig
 from shared.events.envelope import derived_event_id
 from shared.testing import Clock, InMemoryUnitOfWork
-from shared.testing.reviews import MemoryReviewRequests
+from tests.support.fakes.reviews import MemoryReviewRequests
 from tests.unit.reviews.order_events import COMPLETED_AT, line, order_event
 
 

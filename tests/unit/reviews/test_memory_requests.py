@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from shared.testing import Clock
-from shared.testing.reviews import MemoryReviewRequests
+from tests.support.fakes.reviews import MemoryReviewRequests
 from tests.unit.reviews.requests_contract import check_requests_contract
 
 
