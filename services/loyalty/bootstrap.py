@@ -12,7 +12,7 @@ from services.loyalty.domain.points import PointsConfig
 from services.loyalty.handlers import HANDLERS
 from shared.events.registry import ORDERS
 from shared.service.runtime import Runtime
-from shared.service.workers import consumer_worker, relay_worker
+from shared.service.workers import consumer_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -31,8 +31,5 @@ def points_config(settings: LoyaltySettings) -> PointsConfig:
 def bootstrap(settings: LoyaltySettings | None = None) -> Loyalty:
     s = settings or LoyaltySettings()
     unit_of_work = partial(LoyaltyUnitOfWork, config=points_config(s))
-    runtime = Runtime("loyalty", s, MIGRATIONS, {
-        "loyalty-consumer": consumer_worker("loyalty", TOPICS, HANDLERS, unit_of_work),
-        "loyalty-relay": relay_worker("loyalty"),
-    })
+    runtime = consumer_runtime("loyalty", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True)
     return Loyalty(settings=s, runtime=runtime)

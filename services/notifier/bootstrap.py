@@ -15,7 +15,7 @@ from services.notifier.entrypoints.workers import run_sender
 from services.notifier.handlers import HANDLERS
 from shared.events.registry import ORDERS
 from shared.service.runtime import Runtime
-from shared.service.workers import consumer_worker, relay_worker
+from shared.service.workers import consumer_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -42,9 +42,6 @@ def bootstrap(settings: NotifierSettings | None = None) -> Notifier:
         # rt.pool is read per message, so the sender always uses the runtime's current pool.
         await run_sender(lambda: in_transaction(rt.pool), mailer, s)
 
-    runtime = Runtime("notifier", s, MIGRATIONS, {
-        "notifier-consumer": consumer_worker("notifier", TOPICS, HANDLERS, NotifierUnitOfWork),
-        "notifier-sender": sender,
-        "notifier-relay": relay_worker("notifier"),
-    })
+    runtime = consumer_runtime("notifier", s, MIGRATIONS, TOPICS, HANDLERS, NotifierUnitOfWork, relay=True,
+                               workers={"notifier-sender": sender})
     return Notifier(settings=s, runtime=runtime, mailer=mailer)

@@ -13,7 +13,7 @@ from services.reviews.domain.timing import TimingConfig
 from services.reviews.handlers import HANDLERS
 from shared.events.registry import ORDERS
 from shared.service.runtime import Runtime
-from shared.service.workers import consumer_worker
+from shared.service.workers import consumer_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 TOPICS = [ORDERS.name]
@@ -32,7 +32,5 @@ def timing_config(settings: ReviewsSettings) -> TimingConfig:
 def bootstrap(settings: ReviewsSettings | None = None) -> Reviews:
     s = settings or ReviewsSettings()
     unit_of_work = partial(ReviewsUnitOfWork, config=timing_config(s))
-    runtime = Runtime("reviews", s, MIGRATIONS, {
-        "reviews-consumer": consumer_worker("reviews", TOPICS, HANDLERS, unit_of_work),
-    })
+    runtime = consumer_runtime("reviews", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=False)
     return Reviews(settings=s, runtime=runtime)

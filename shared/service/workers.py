@@ -1,9 +1,13 @@
-"""Worker factories a service hands to its Runtime: the consumer loop and the outbox relay."""
+"""Worker factories a service hands to its Runtime — the consumer loop and the outbox relay — and
+the runtime of a consuming service built from them (the one wiring notifier, loyalty and reviews share)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from shared.db.outbox import OutboxRelay
 from shared.kafka.consumer import ConsumerLoop, Handler, UnitOfWorkFactory
 from shared.service.runtime import Runtime, WorkerFactory
+from shared.service.settings import ServiceSettings
 
 
 def consumer_worker(service: str, topics: list[str], handlers: dict[str, Handler],
@@ -26,3 +30,15 @@ def relay_worker(service: str) -> WorkerFactory:
         await OutboxRelay(rt.pool, rt.producer, service, rt.settings.relay_batch_size,
                           rt.settings.relay_idle_poll_s, wakeup=rt.outbox_written).run()
     return run
+
+
+def consumer_runtime(service: str, settings: ServiceSettings, migrations: Path, topics: list[str],
+                     handlers: dict[str, Handler], unit_of_work: UnitOfWorkFactory, *, relay: bool,
+                     workers: dict[str, WorkerFactory] | None = None) -> Runtime:
+    """The runtime of a consuming service: its consumer loop, its outbox relay when it publishes
+    (`relay`), and its own `workers` (a sender, a scheduler…)."""
+    all_workers = {f"{service}-consumer": consumer_worker(service, topics, handlers, unit_of_work)}
+    all_workers.update(workers or {})
+    if relay:
+        all_workers[f"{service}-relay"] = relay_worker(service)
+    return Runtime(service, settings, migrations, all_workers)

@@ -2,21 +2,19 @@
 Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel
 
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.bootstrap import bootstrap
 from services.loyalty.config import LoyaltySettings
 from shared.service.app import build_app
 from shared.service.deps import PoolDep, RequireToken
+from shared.service.schemas import IsoTime
 
 CustomerKey = Annotated[str, Path(min_length=3, max_length=200)]
-# Times as Python's isoformat ("+00:00"), as this API has always answered.
-IsoTime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
 
 
 class BalanceOut(BaseModel):

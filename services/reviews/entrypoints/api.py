@@ -2,20 +2,17 @@
 Run: `uvicorn services.reviews.entrypoints.api:create_app --factory --port 8004`."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel
 
 from services.reviews.adapters.review_requests import PgReviewRequests
 from services.reviews.bootstrap import bootstrap
 from services.reviews.config import ReviewsSettings
 from shared.service.app import build_app
 from shared.service.deps import PoolDep, RequireToken
-
-# Times as Python's isoformat ("+00:00"), as this API has always answered.
-IsoTime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
+from shared.service.schemas import IsoTime
 
 
 class ReviewRequestOut(BaseModel):
