@@ -32,8 +32,23 @@ def _socket(host: str, port: int, share: bool = True) -> socket.socket:
     return sock
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when its supervisor dies, even by kill -9, so no orphan keeps
+    serving (and holding the port) behind the back of whoever restarts the service."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the supervisor's signal forwarding still holds
+        pass
+
+
 def _worker(args: argparse.Namespace) -> None:
     import uvicorn
+
+    if args.worker:
+        _die_with_parent()
 
     config = uvicorn.Config(args.app, factory=True, host=args.host, port=args.port, loop="uvloop",
                             http="httptools", access_log=False, log_level=args.log_level)

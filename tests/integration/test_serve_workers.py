@@ -43,9 +43,13 @@ def served():
         assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
         time.sleep(0.1)
     yield proc, port
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    if proc.poll() is None:  # stop it the way a supervisor would: SIGTERM reaches the workers too
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _children(pid: int) -> set[int]:
@@ -87,6 +91,18 @@ def test_a_worker_killed_takes_the_service_down_whole(served):
     assert proc.wait(15) == 1  # the supervisor reports the failure instead of limping on half-alive
     for w in rest:
         assert not Path(f"/proc/{w}").exists() or "zombie" in Path(f"/proc/{w}/status").read_text()
+
+
+def test_workers_do_not_outlive_a_killed_supervisor(served):
+    proc, _ = served
+    workers = _children(proc.pid)
+    proc.kill()  # kill -9: no chance to forward a signal
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()
+                   for w in workers)
 
 
 def test_a_port_in_use_is_refused_clearly(served):
