@@ -4,7 +4,7 @@ saves the new snapshots, the outbox rows and the delivery rows in one atomic wri
 snapshot moved meanwhile (adapters/delivery_batch.py; if one did, it derives again). `ingest()`
 is a batch of one (reconciliation, replays).
 
-The batch store is passed in — PgDeliveryBatch on a connection, or shared/testing's in-memory
+The batch store is passed in — PgDeliveryBatch on a connection, or tests/support/fakes/ingest.py's in-memory
 twin — so nothing here knows SQL.
 """
 from __future__ import annotations

@@ -39,7 +39,7 @@ class MessageHistory(Protocol):
 
 def get_message_history(service: ServiceDep, pool: PoolDep) -> MessageHistory:
     """The repository the history is read from (unit tests override this dependency with
-    shared/testing's MemoryMessages through FastAPI's dependency_overrides)."""
+    tests/support/fakes' MemoryMessages through FastAPI's dependency_overrides)."""
     return service.message_history(pool)
 
 
