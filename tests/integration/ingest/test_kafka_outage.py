@@ -23,7 +23,7 @@ async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     try:
         parts = [TopicPartition(ORDERS.name, p) for p in c.partitions_for_topic(ORDERS.name) or []]
         if not parts:
-            await c._client.force_metadata_update()
+            await c.topics()  # the public way to fetch fresh cluster metadata
             parts = [TopicPartition(ORDERS.name, p) for p in c.partitions_for_topic(ORDERS.name)]
         return await c.end_offsets(parts)
     finally:
