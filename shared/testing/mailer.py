@@ -5,10 +5,9 @@ Told to refuse, it raises the same SendRefused the real adapter raises for that 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime
 
+from shared.email import build_email
 from shared.errors import SendRefused
 
 
@@ -24,17 +23,8 @@ class FakeMailer:
 
     def build(self, *, message_id: str, to: str, subject: str, text: str, html: str,
               headers: dict[str, str] | None = None) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"] = self.from_address
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Date"] = format_datetime(datetime.now(timezone.utc))
-        msg["Message-ID"] = f"<{message_id}@aftercart>"
-        for k, v in (headers or {}).items():
-            msg[k] = v
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
-        return msg
+        return build_email(from_address=self.from_address, message_id=message_id, to=to, subject=subject,
+                           text=text, html=html, headers=headers)
 
     async def send(self, msg: EmailMessage) -> None:
         if self._refusals:
