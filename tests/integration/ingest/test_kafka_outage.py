@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from deploy.local.stack import kafka as stack_kafka, procs, runner
 from shared.events.envelope import Envelope
-from shared.events.registry import ORDERS
+from shared.events.registry import ORDERS, PARTITIONS
 from tests.support.woo import deliver, order
 
 HOOK = "/webhooks/woocommerce"
@@ -21,10 +21,10 @@ async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await c.start()
     try:
-        parts = [TopicPartition(ORDERS.name, p) for p in c.partitions_for_topic(ORDERS.name) or []]
-        if not parts:
-            await c.topics()  # the public way to fetch fresh cluster metadata
-            parts = [TopicPartition(ORDERS.name, p) for p in c.partitions_for_topic(ORDERS.name)]
+        # The stack creates orders.v1 with PARTITIONS partitions (tests/integration/test_stack.py
+        # checks it); a consumer that hasn't fetched metadata yet knows none of them.
+        known = c.partitions_for_topic(ORDERS.name) or range(PARTITIONS)
+        parts = [TopicPartition(ORDERS.name, p) for p in known]
         return await c.end_offsets(parts)
     finally:
         await c.stop()
