@@ -13,7 +13,7 @@ import time
 import httpx
 import typer
 
-from deploy import services
+from deploy.local import services
 from deploy.local.stack import procs
 from deploy.local.stack.config import StackSettings
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import shapes
+from .errors import WCError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store
@@ -28,7 +29,6 @@ _UA = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTM
 
 
 def _err(code: str, message: str, status: int):
-    from .store import WCError  # local import: store imports this module
     return WCError(code, message, status)
 
 

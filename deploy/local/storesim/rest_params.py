@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import QueryParams
 
-from .store import WCError
+from .errors import WCError
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$")

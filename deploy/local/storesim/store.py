@@ -20,21 +20,10 @@ from typing import Any, Callable, Iterable
 
 from . import shapes
 from .clock import Clock, parse_wc_date, system_clock, wc_date
+from .errors import WCError
 from .orders import OrderOps
 
 Listener = Callable[[str, Any], None]
-
-
-class WCError(Exception):
-    """A WP_Error: rendered by the REST API as {"code","message","data":{"status",...}}."""
-
-    def __init__(self, code: str, message: str, status: int, **data: Any):
-        super().__init__(f"{code}: {message}")
-        self.code, self.message, self.status, self.data = code, message, status, data
-
-    def body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message,
-                "data": {"status": self.status, **self.data}}
 
 
 @dataclass
