@@ -94,6 +94,9 @@ class OrderEvent(EventData):
     line_items: list[LineItem]
     shipping_country: str | None = None
     dates: OrderDates
+    # WooCommerce's pay-for-order link ("…/checkout/order-pay/<id>/?pay_for_order=true&key=…"),
+    # what a customer whose payment failed needs; None when the store didn't send one.
+    payment_url: str | None = None
 
 
 class OrderStatusChanged(OrderEvent):

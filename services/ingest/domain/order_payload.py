@@ -133,6 +133,7 @@ def read_order(store: StoreContext, payload: dict) -> OrderView:
         "discount": fmt(to_decimal(payload.get("discount_total")), dp), "line_items": lines,
         "shipping_country": text_or_none((payload.get("shipping") or {}).get("country")),
         "dates": {"created": iso(created_at), "paid": iso(paid_at), "completed": iso(completed_at)},
+        "payment_url": text_or_none(payload.get("payment_url")),
     }
     return OrderView(order_id=order_id, status=status, modified=stamp(modified_at), modified_at=modified_at,
                      created_at=created_at, paid_at=paid_at, completed_at=completed_at, dp=dp, total=total,
