@@ -1,8 +1,9 @@
 """FastAPI dependencies every service's API uses, typed with `Annotated` so routes never reach into
 `request.app.state`: the bootstrapped service, its database pool (503 while PostgreSQL is away),
 and the bearer token that guards every internal endpoint (/healthz, /readyz, /metrics stay open).
+TOKEN_ERRORS documents the answers those two give, for every route of a router that uses them.
 
-    router = APIRouter(dependencies=[RequireToken])
+    router = APIRouter(dependencies=[RequireToken], responses=TOKEN_ERRORS)
     @router.get("/x")
     async def x(pool: PoolDep) -> XOut: ...
 """
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 # auto_error=False: a missing header gets our 401 (with WWW-Authenticate), not FastAPI's 403.
 bearer_scheme = HTTPBearer(auto_error=False, description="the service's API token (AFTERCART_<SERVICE>_API_TOKEN)")
@@ -45,3 +47,17 @@ def require_token(service: ServiceDep,
 
 
 RequireToken = Depends(require_token)
+
+
+class HTTPErrorOut(BaseModel):
+    """The body of an HTTPException (FastAPI's shape): 400/404 a route raises, the 401 and 503 above."""
+    detail: str
+
+
+# The OpenAPI's account of RequireToken and PoolDep, so clients (and the fuzz tests, which check
+# every answer against the document) know a route can say these.
+TOKEN_ERRORS: dict[int | str, dict] = {
+    401: {"model": HTTPErrorOut, "description": "Bearer token missing or wrong",
+          "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}},
+    503: {"model": HTTPErrorOut, "description": "Storage unavailable, retry later"},
+}

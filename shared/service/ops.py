@@ -1,5 +1,6 @@
 """/healthz, /readyz and /metrics, the same on every service, plus JSON errors that never 5xx
-on bad input (FastAPI's validation errors become 400/422 with a clear message)."""
+on bad input (FastAPI's validation errors become 400/422 with a clear message). The models and
+`responses=` entries below document those errors in each route's OpenAPI."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -8,8 +9,39 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 ReadinessFn = Callable[[], Awaitable[dict[str, str]]]
+
+
+class ReadinessOut(BaseModel):
+    ready: bool
+    dependencies: dict[str, str]
+    missing: list[str]
+
+
+class ProblemOut(BaseModel):
+    """A refusal this module's handlers write: a value storage refused (400), a duplicate (409)."""
+    error: str
+    message: str
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class InvalidRequestOut(BaseModel):
+    """A request that fails its parameters' or body's declared types and limits."""
+    error: str
+    details: list[FieldErrorOut]
+
+
+# For routes' `responses=`: 422 replaces FastAPI's default entry (a `detail` list we don't write).
+INVALID_REQUEST: dict[int | str, dict] = {422: {"model": InvalidRequestOut,
+                                                "description": "Parameters or body not as declared"}}
+INVALID_VALUE: dict[int | str, dict] = {400: {"model": ProblemOut, "description": "A value storage refused"}}
+CONFLICT: dict[int | str, dict] = {409: {"model": ProblemOut, "description": "Conflicts with an existing record"}}
 
 
 def ops_router(readiness: ReadinessFn) -> APIRouter:
@@ -19,7 +51,8 @@ def ops_router(readiness: ReadinessFn) -> APIRouter:
     async def healthz() -> dict:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: every dependency reachable; names what is missing")
+    @router.get("/readyz", summary="Readiness: every dependency reachable; names what is missing",
+                response_model=ReadinessOut, responses={503: {"model": ReadinessOut, "description": "Not ready"}})
     async def readyz() -> JSONResponse:
         deps = await readiness()
         missing = sorted(d for d, s in deps.items() if s != "up")

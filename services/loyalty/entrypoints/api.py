@@ -11,7 +11,8 @@ from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.bootstrap import bootstrap
 from services.loyalty.config import LoyaltySettings
 from shared.service.app import build_app
-from shared.service.deps import PoolDep, RequireToken
+from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken
+from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
 from shared.service.schemas import IsoTime
 
 CustomerKey = Annotated[str, Path(min_length=3, max_length=200)]
@@ -41,13 +42,15 @@ LedgerDep = Annotated[PgLedger, Depends(ledger_repository)]
 
 
 def points_router() -> APIRouter:
-    router = APIRouter(tags=["points"], dependencies=[RequireToken])
+    router = APIRouter(tags=["points"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
-    @router.get("/customers/{customer_key}/balance", summary="Points balance by bucket")
+    @router.get("/customers/{customer_key}/balance", summary="Points balance by bucket",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def get_balance(customer_key: CustomerKey, ledger: LedgerDep) -> BalanceOut:
         return BalanceOut(customer_key=customer_key, **await ledger.balance(customer_key))
 
-    @router.get("/customers/{customer_key}/ledger", summary="Ledger rows, newest first")
+    @router.get("/customers/{customer_key}/ledger", summary="Ledger rows, newest first",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def get_ledger(customer_key: CustomerKey, ledger: LedgerDep) -> list[LedgerRowOut]:
         return [LedgerRowOut(entry_id=e.entry_id, cause_event_id=e.cause_event_id, order_id=e.order_id,
                              bucket=e.bucket, points=e.points, reason=e.reason, created_at=e.created_at)

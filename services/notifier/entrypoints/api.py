@@ -12,7 +12,8 @@ from services.notifier.bootstrap import bootstrap
 from services.notifier.config import NotifierSettings
 from services.notifier.domain.delivery import MessageSummary
 from shared.service.app import build_app
-from shared.service.deps import PoolDep, RequireToken, ServiceDep
+from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
+from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
 
 
 class MessageOut(BaseModel):
@@ -47,9 +48,10 @@ MessageHistoryDep = Annotated[MessageHistory, Depends(get_message_history)]
 
 
 def messages_router() -> APIRouter:
-    router = APIRouter(tags=["messages"], dependencies=[RequireToken])
+    router = APIRouter(tags=["messages"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
-    @router.get("/messages", summary="Messages for a customer (status, template, times; no bodies)")
+    @router.get("/messages", summary="Messages for a customer (status, template, times; no bodies)",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def messages(history: MessageHistoryDep,
                        customer_key: Annotated[str, Query(min_length=3, max_length=200)],
                        limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[MessageOut]:

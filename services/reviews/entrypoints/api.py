@@ -11,7 +11,8 @@ from services.reviews.adapters.review_requests import PgReviewRequests
 from services.reviews.bootstrap import bootstrap
 from services.reviews.config import ReviewsSettings
 from shared.service.app import build_app
-from shared.service.deps import PoolDep, RequireToken
+from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken
+from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
 from shared.service.schemas import IsoTime
 
 
@@ -33,9 +34,10 @@ RequestsDep = Annotated[PgReviewRequests, Depends(requests_repository)]
 
 
 def requests_router() -> APIRouter:
-    router = APIRouter(tags=["review requests"], dependencies=[RequireToken])
+    router = APIRouter(tags=["review requests"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
-    @router.get("/requests", summary="Review requests of a customer")
+    @router.get("/requests", summary="Review requests of a customer",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def list_requests(customer_key: Annotated[str, Query(min_length=3, max_length=200)],
                             requests: RequestsDep) -> list[ReviewRequestOut]:
         return [ReviewRequestOut(request_id=r.request_id, store_id=r.store_id, order_id=r.order_id,
