@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import pickle
@@ -446,6 +447,8 @@ def ingest_scenarios(args, modes: list[Mode], bench_stores, logdir: Path) -> lis
     token = secrets.token_hex(16)
     srv = Server("ingest", "services.ingest.entrypoints.api:create_app", free_port(), workers=args.workers,
                  env={"AFTERCART_INGEST_DATABASE_URL": ingest_dsn(), "AFTERCART_INGEST_API_TOKEN": token,
+                      # production mode needs a real key for store secrets at rest (one per run is enough)
+                      "AFTERCART_INGEST_SECRETS_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
                       "AFTERCART_INGEST_KAFKA_BOOTSTRAP": args.bootstrap,
                       "AFTERCART_INGEST_RECONCILE_INTERVAL_S": "0", "AFTERCART_INGEST_LOG_LEVEL": "WARNING",
                       **({"AFTERCART_INGEST_DB_POOL_MAX": str(args.pool_max)} if args.pool_max else {})},

@@ -42,8 +42,9 @@ def component(s: StackSettings, name: str) -> procs.Component:
     module = f"services.{name}.entrypoints.api"
     return procs.Component(
         name=name, marker=module, ports={f"{name}_port": port}, address=f"http://{s.host}:{port}",
-        argv=[sys.executable, "-m", "uvicorn", f"{module}:create_app", "--factory", "--host", s.host,
-              "--port", str(port), "--no-access-log"],
+        # The serving layer every deployment uses (timeouts and limits from the service's settings).
+        argv=[sys.executable, "-m", "shared.service.serve", f"{module}:create_app", "--host", s.host,
+              "--port", str(port)],
         cwd=ROOT, env=_env(s, name), stop_timeout=15.0)
 
 

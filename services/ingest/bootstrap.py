@@ -1,11 +1,13 @@
 """Wires ingest: settings → runtime (PostgreSQL, Kafka producer) → adapters → the pipeline's group
-commit, the reconciler, and the background workers (outbox relay, reconcile schedule).
+commit, the reconciler, and the background workers (outbox relay, the store secrets sweep,
+reconcile schedule).
 
 The adapters over the database pool are built the first time they are asked for, once the
 runtime has connected (the API's dependencies answer 503 before that).
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from services.ingest.adapters.delivery_log import PgDeliveryLog
 from services.ingest.adapters.lane_connections import PgLaneConnections
 from services.ingest.adapters.order_outbox import PgOrderOutbox
 from services.ingest.adapters.reconcile_state import PgReconcileState
+from services.ingest.adapters.secret_box import SecretBox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
 from services.ingest.entrypoints.workers import reconcile_worker
@@ -27,9 +30,14 @@ from shared.service.workers import relay_worker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def stores(pool: asyncpg.Pool, settings: IngestSettings) -> PgStores:
+    return PgStores(pool, SecretBox(settings.secrets_key_list), settings.store_cache_ttl_s, settings.store_cache_max,
+                    settings.store_cache_misses)
+
+
 def reconciler(pool: asyncpg.Pool, settings: IngestSettings, metrics: IngestMetrics | None = None) -> Reconciler:
     """Reconciliation over `pool` (the service's, or the CLI's own)."""
-    return Reconciler(PgReconcileState(pool), PgStores(pool, settings.store_cache_ttl_s), metrics or ingest_metrics(),
+    return Reconciler(PgReconcileState(pool), stores(pool, settings), metrics or ingest_metrics(),
                       initial_days=settings.reconcile_initial_days)
 
 
@@ -47,7 +55,7 @@ class Ingest:
     @property
     def stores(self) -> PgStores:
         if self._stores is None:
-            self._stores = PgStores(self.runtime.pool, self.settings.store_cache_ttl_s)
+            self._stores = stores(self.runtime.pool, self.settings)
         return self._stores
 
     @property
@@ -77,7 +85,18 @@ def bootstrap(settings: IngestSettings | None = None) -> Ingest:
                          settings.commit_lanes, on_events=runtime.outbox_written.set)
     runtime.on_stop.append(commit.close)  # hands the lanes' connections back before the pool closes
     ingest = Ingest(settings=settings, runtime=runtime, commit=commit, metrics=metrics)
+    runtime.workers["ingest-secrets"] = _secrets_sweep(ingest)
     if settings.reconcile_interval_s > 0:
         runtime.workers["ingest-reconcile"] = reconcile_worker(lambda: ingest.reconciler,
                                                                settings.reconcile_interval_s)
     return ingest
+
+
+def _secrets_sweep(ingest: Ingest):
+    """Once connected, then every secrets_sweep_interval_s: store secrets in plain text or under an
+    older key sealed with the current one, expired previous secrets erased (PgStores.reseal)."""
+    async def sweep(_runtime: Runtime) -> None:
+        while True:
+            await ingest.stores.reseal()
+            await asyncio.sleep(ingest.settings.secrets_sweep_interval_s)
+    return sweep

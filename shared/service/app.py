@@ -11,6 +11,7 @@ from shared.service.gc_tuning import tune_gc
 from shared.service.ops import install_error_handlers, ops_router
 from shared.logging import setup_logging
 from shared.service.runtime import Runtime
+from shared.service.settings import ServingSettings
 
 
 ASGIEndpoint = Callable[[dict, Callable, Callable], Awaitable[None]]
@@ -25,6 +26,10 @@ class ServiceApp(FastAPI):
     path can also be declared as a normal route, so it stays in the OpenAPI document."""
 
     fast_routes: dict[tuple[str, str], ASGIEndpoint]
+    # What shared/service/serve.py serves it with (timeouts, limits: ServingSettings) and the
+    # service's name for the serving layer's metrics.
+    settings: ServingSettings
+    service_name: str
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
@@ -49,6 +54,7 @@ def build_app(*, title: str, description: str, runtime: Runtime, routers: list[A
 
     app = ServiceApp(title=title, version="1", description=description, lifespan=lifespan)
     app.fast_routes = dict(fast_routes or {})
+    app.settings, app.service_name = runtime.settings, runtime.service
     app.state.service = service  # what shared/service/deps.py hands to routes
     install_error_handlers(app)
     app.include_router(ops_router(runtime.readiness))

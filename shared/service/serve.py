@@ -8,6 +8,13 @@ theirs at once) can land on one worker while the other idles (measured: 32 of 32
 Here each worker binds its own socket with SO_REUSEPORT and the kernel spreads connections over
 them by address hash. Same uvicorn inside (uvloop, httptools, no access log).
 
+One configuration for every way a service is run (`aftercart services up`, the e2e tests, the
+benchmark, a deployment): uvicorn with the service's serving settings (shared/service/settings.py's
+ServingSettings, under the service's prefix, e.g. AFTERCART_INGEST_HTTP_HEADER_TIMEOUT_S) — idle,
+header and body deadlines and a header size limit per connection (shared/service/http_guard.py),
+a concurrency limit and the listen backlog per worker. With one worker (the default) the process
+serves alone and its socket is exclusive: a port already in use is an error, not a shared port.
+
 The parent only supervises: it forwards SIGTERM/SIGINT to the workers and exits when they have;
 if one worker dies the others are stopped too, so whoever runs the service sees it go down and
 restarts it whole (a half-alive service would hide the fault).
@@ -44,15 +51,40 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker(args: argparse.Namespace) -> None:
+def uvicorn_config(app, host: str, port: int, log_level: str):
+    """uvicorn's configuration for `app`: the serving settings it carries (a service built by
+    shared/service/app.py), else the defaults."""
     import uvicorn
+
+    from shared.service.http_guard import ConnectionLimits, guarded_httptools
+    from shared.service.settings import ServingSettings
+
+    s = getattr(app, "settings", None)
+    if not isinstance(s, ServingSettings):
+        s = ServingSettings.model_construct()  # the declared defaults, not this process's environment
+    limits = ConnectionLimits(keep_alive_s=s.http_keep_alive_s, header_timeout_s=s.http_header_timeout_s,
+                              body_timeout_s=s.http_body_timeout_s, max_header_bytes=s.http_max_header_bytes)
+    return uvicorn.Config(app, host=host, port=port, loop="uvloop",
+                          http=guarded_httptools(limits, getattr(app, "service_name", "http")),
+                          access_log=False, log_level=log_level, timeout_keep_alive=s.http_keep_alive_s,
+                          limit_concurrency=s.http_limit_concurrency, backlog=s.http_backlog,
+                          h11_max_incomplete_event_size=s.http_max_header_bytes)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import uvicorn
+    from uvicorn.importer import import_from_string
 
     if args.worker:
         _die_with_parent()
-
-    config = uvicorn.Config(args.app, factory=True, host=args.host, port=args.port, loop="uvloop",
-                            http="httptools", access_log=False, log_level=args.log_level)
-    uvicorn.Server(config).run(sockets=[_socket(args.host, args.port)])
+    try:  # bound before the app is built, so a taken port fails at once and clearly
+        sock = _socket(args.host, args.port, share=args.worker)
+    except OSError as exc:
+        print(f"shared.service.serve: {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    app = import_from_string(args.app)()
+    uvicorn.Server(uvicorn_config(app, args.host, args.port, args.log_level)).run(sockets=[sock])
+    return 0
 
 
 def _supervise(args: argparse.Namespace) -> int:
@@ -96,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker or args.workers <= 1:
-        _worker(args)
-        return 0
+        return _worker(args)
     return _supervise(args)
 
 

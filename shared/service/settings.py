@@ -20,7 +20,27 @@ class InsecureSettings(ValueError):
     """A setting that is only acceptable in development mode."""
 
 
-class ServiceSettings(BaseSettings):
+class ServingSettings(BaseSettings):
+    """How shared/service/serve.py serves a service over HTTP (shared/service/http_guard.py); also
+    the defaults for an app that isn't a service (tests, the benchmark's bare endpoint)."""
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # A connection may wait this long for its next request (after opening, or after an answer).
+    http_keep_alive_s: float = Field(default=5.0, gt=0)
+    # A request's line and headers must arrive within this of its first byte (a slow sender's
+    # connection is closed), its body within http_body_timeout_s of its head.
+    http_header_timeout_s: float = Field(default=10.0, gt=0)
+    http_body_timeout_s: float = Field(default=30.0, gt=0)
+    # Longest request line + headers (431 beyond it); WooCommerce's deliveries carry < 2 KB.
+    http_max_header_bytes: int = Field(default=32_768, ge=1_024)
+    # Connections (or requests in progress) one worker process serves; beyond it new requests get
+    # 503 until some finish. The idle and read deadlines above keep idle ones from filling it.
+    http_limit_concurrency: int = Field(default=1_000, ge=1)
+    # Connections the kernel queues for accept() per worker socket.
+    http_backlog: int = Field(default=2_048, ge=1)
+
+
+class ServiceSettings(ServingSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     # "development" accepts the built-in API token; anything else needs a real one.

@@ -1,5 +1,5 @@
-"""E2E fixtures: the four services as real processes (uvicorn) against the real stack, on ports of
-their own so a running `aftercart` dev system doesn't interfere."""
+"""E2E fixtures: the four services as real processes (shared/service/serve.py, as deployed) against
+the real stack, on ports of their own so a running `aftercart` dev system doesn't interfere."""
 from __future__ import annotations
 
 import os
@@ -39,8 +39,8 @@ def service_env(stack, name: str, port: int) -> dict[str, str]:
 def start_service(stack, name: str, port: int, log_dir: Path) -> subprocess.Popen:
     log = open(log_dir / f"{name}.log", "ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"services.{name}.entrypoints.api:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "shared.service.serve", f"services.{name}.entrypoints.api:create_app",
+         "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=service_env(stack, name, port), stdout=log, stderr=subprocess.STDOUT)
 
 

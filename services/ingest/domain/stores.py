@@ -1,24 +1,43 @@
 """A store registered with ingest: its site URL, webhook secrets (with a rotation overlap), REST
-credentials, time zone and locale. adapters/stores.py keeps them in PostgreSQL."""
+credentials, time zone and locale. adapters/stores.py keeps them in PostgreSQL, secrets encrypted.
+
+What registering and rotating mean (README "Connecting a WooCommerce store"):
+- registering a new store id stores its one webhook secret;
+- registering an existing id again is idempotent: with the store's current webhook secret it
+  updates the other fields (source URL, REST access, time zone, locale) and leaves the secrets as
+  they are; with any other secret it is refused (SecretMismatch: 409) — changing a secret is a
+  rotation, never a side effect of a registration;
+- rotating makes the new secret current and keeps exactly one previous secret, the one current
+  until then, for the overlap (none with an overlap of 0); every earlier one is gone.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hmac
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 
 from services.ingest.domain.derivation import StoreContext
+
+# Longest X-WC-Webhook-Source (and registered source URL) there is: home URLs are short, and a
+# longer header is refused before any lookup, so nobody can make ingest remember long strings.
+MAX_SOURCE_URL = 2_048
+
+
+class SecretMismatch(Exception):
+    """A registration of an existing store with a webhook secret other than its current one."""
 
 
 @dataclass(frozen=True)
 class Store:
     store_id: str
     source_url: str
-    webhook_secret: str
-    previous_secret: str | None
+    webhook_secret: str = field(repr=False)  # repr=False: a Store in a log or traceback shows no secret
+    previous_secret: str | None = field(repr=False)
     previous_secret_until: datetime | None
     rest_url: str | None
-    consumer_key: str | None
-    consumer_secret: str | None
+    consumer_key: str | None = field(repr=False)
+    consumer_secret: str | None = field(repr=False)
     timezone: str
     locale: str | None
 
@@ -28,6 +47,10 @@ class Store:
         if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
             secrets.append(self.previous_secret)
         return secrets
+
+    def has_secret(self, secret: str) -> bool:
+        """Whether `secret` is the current webhook secret (constant time)."""
+        return hmac.compare_digest(self.webhook_secret.encode(), secret.encode())
 
     @cached_property
     def context(self) -> StoreContext:
@@ -42,3 +65,11 @@ class Store:
 def normalize_source(url: str) -> str:
     """X-WC-Webhook-Source is home_url('/') with a trailing slash; compare without case or slash noise."""
     return url.strip().lower().rstrip("/") + "/"
+
+
+def source_key(url: str) -> str | None:
+    """The lookup key of an X-WC-Webhook-Source, or None for one no store can have (too long)."""
+    if len(url) > MAX_SOURCE_URL:
+        return None
+    key = normalize_source(url)
+    return key if len(key) <= MAX_SOURCE_URL else None

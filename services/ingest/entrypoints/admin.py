@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
 from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
 from services.ingest.adapters.order_outbox import OutboxRecord, PgOrderOutbox
 from services.ingest.adapters.stores import PgStores
-from services.ingest.domain.stores import Store
-from shared.service.deps import PoolDep, RequireToken, ServiceDep
+from services.ingest.domain.stores import MAX_SOURCE_URL, SecretMismatch, Store
+from shared.service.deps import HTTPErrorOut, PoolDep, RequireToken, ServiceDep
+from shared.service.ops import INVALID_REQUEST, INVALID_VALUE, ProblemOut
 
 
 # The adapters bootstrap built, once storage is connected (PoolDep answers 503 until then).
@@ -35,11 +37,14 @@ OrderOutboxDep = Annotated[PgOrderOutbox, Depends(_order_outbox)]
 
 class StoreIn(BaseModel):
     store_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$", description="short stable id")
-    source_url: HttpUrl = Field(description="the store's home URL as sent in X-WC-Webhook-Source")
-    webhook_secret: str = Field(min_length=16, max_length=200)
-    rest_url: HttpUrl | None = Field(default=None, description="base URL of the store's site for the REST API")
-    consumer_key: str | None = None
-    consumer_secret: str | None = None
+    source_url: HttpUrl = Field(max_length=MAX_SOURCE_URL,
+                                description="the store's home URL as sent in X-WC-Webhook-Source")
+    webhook_secret: str = Field(min_length=16, max_length=200,
+                                description="for an existing store, its current secret (change it by rotation)")
+    rest_url: HttpUrl | None = Field(default=None, max_length=MAX_SOURCE_URL,
+                                     description="base URL of the store's site for the REST API")
+    consumer_key: str | None = Field(default=None, max_length=200)
+    consumer_secret: str | None = Field(default=None, max_length=200)
     timezone: str = "UTC"
     locale: str | None = None
 
@@ -115,19 +120,35 @@ class OutboxStatsOut(BaseModel):
 def admin_router() -> APIRouter:
     router = APIRouter(tags=["internal"], dependencies=[RequireToken])
 
-    @router.post("/stores", summary="Register (or update) a store", status_code=201)
+    @router.post("/stores", summary="Register (or update) a store", status_code=201,
+                 description="Registers a new store, or updates an existing one (source URL, REST access,"
+                             " time zone, locale) when the body carries its current webhook secret: the same"
+                             " body twice is harmless. Another secret for an existing store is a 409: a secret"
+                             " changes only by rotate-secret. Secrets are stored encrypted and never returned.",
+                 responses={409: {"model": ProblemOut, "description": "The store exists with another webhook"
+                                  " secret (secret_mismatch), or another store has this source URL"},
+                            **INVALID_VALUE, **INVALID_REQUEST})
     async def register_store(body: StoreIn, stores: StoresDep) -> StoreOut:
-        store = await stores.register(
-            body.store_id, str(body.source_url), body.webhook_secret,
-            str(body.rest_url) if body.rest_url else None, body.consumer_key, body.consumer_secret,
-            body.timezone, body.locale)
+        try:
+            store = await stores.register(
+                body.store_id, str(body.source_url), body.webhook_secret,
+                str(body.rest_url) if body.rest_url else None, body.consumer_key, body.consumer_secret,
+                body.timezone, body.locale)
+        except SecretMismatch:
+            return JSONResponse(status_code=409, content=ProblemOut(
+                error="secret_mismatch",
+                message=f"store {body.store_id} is registered with another webhook secret; change it with"
+                        f" POST /stores/{body.store_id}/rotate-secret").model_dump())
         return StoreOut.of(store)
 
     @router.get("/stores", summary="List stores (no secrets)")
     async def list_stores(stores: StoresDep) -> list[StoreOut]:
         return [StoreOut.of(s) for s in await stores.all()]
 
-    @router.post("/stores/{store_id}/rotate-secret", summary="Rotate the webhook secret with an overlap")
+    @router.post("/stores/{store_id}/rotate-secret", summary="Rotate the webhook secret with an overlap",
+                 description="The new secret becomes current; the one current until now stays valid for the"
+                             " overlap (none with 0) and every earlier secret is gone.",
+                 responses={404: {"model": HTTPErrorOut, "description": "No such store"}, **INVALID_REQUEST})
     async def rotate(store_id: str, body: RotateIn, stores: StoresDep, service: ServiceDep) -> StoreOut:
         overlap = body.overlap_seconds if body.overlap_seconds is not None else service.settings.secret_overlap_s
         store = await stores.rotate_secret(store_id, body.new_secret, overlap)

@@ -1,10 +1,10 @@
 """POST /webhooks/woocommerce — deliveries exactly as WooCommerce sends them.
 
-Order of checks: size → ping → store + signature over the raw bytes → content type → JSON →
-the delivery pipeline (services/ingest/pipeline/: concurrent deliveries share one atomic write,
-group_commit.py). Answers 200
-only after the delivery is committed; never a redirect (WooCommerce counts 3xx as delivered
-without following it). Unknown store and bad signature look the same.
+Order of checks: X-WC-Webhook-* header lengths → size → ping → store + signature over the raw
+bytes → content type → JSON → the delivery pipeline (services/ingest/pipeline/: concurrent
+deliveries share one atomic write, group_commit.py). Answers 200 only after the delivery is
+committed; never a redirect (WooCommerce counts 3xx as delivered without following it). Unknown
+store and bad signature look the same.
 
 Every store's queue runner waits for this answer, so the route is served as plain ASGI
 (`asgi_receive`, installed by api.py in front of FastAPI's middleware and routing, which cost
@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from services.ingest.adapters.signature import verify
 from services.ingest.domain.delivery import Delivery, InvalidPayload, SnapshotConflict, UnstorableValue
+from services.ingest.domain.stores import MAX_SOURCE_URL
 from services.ingest.pipeline.batch import UNSTORABLE
 from shared.logging import get_logger
 from shared.service.deps import ServiceDep
@@ -38,6 +39,9 @@ PATH = "/webhooks/woocommerce"
 # (SnapshotConflict: other instances kept changing the resource; nothing was stored.)
 _STORAGE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SnapshotConflict)
 _JSON = [(b"content-type", b"application/json")]
+# Longest X-WC-Webhook-* value but the source URL (domain/stores.py's MAX_SOURCE_URL): WooCommerce's
+# are a topic, a 44-character signature, ids. Longer is refused before any lookup or body read.
+_MAX_WC_HEADER = 256
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict]:
@@ -57,6 +61,15 @@ class Ping(BaseModel):
 class WebhookError(BaseModel):
     error: str
     message: str
+
+
+def _oversized_header(h: Mapping[str, str]) -> tuple[str, int] | None:
+    for name, value in h.items():
+        if name.startswith("x-wc-webhook-"):
+            limit = MAX_SOURCE_URL if name == "x-wc-webhook-source" else _MAX_WC_HEADER
+            if len(value) > limit:
+                return name, limit
+    return None
 
 
 def _too_large(ingest: Ingest) -> tuple[int, dict]:
@@ -134,6 +147,10 @@ def asgi_receive():
 async def _serve(ingest: Ingest, scope, receive) -> tuple[int, dict]:
     """Read the body (at most max_body_bytes) from the ASGI `receive`, then `handle` it."""
     h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    oversized = _oversized_header(h)
+    if oversized is not None:
+        ingest.metrics.rejected.labels("header_too_large").inc()
+        return _error(431, "header_too_large", f"header {oversized[0]} is over {oversized[1]} characters")
     limit, chunks, size = ingest.settings.max_body_bytes, [], 0
     declared = h.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -158,6 +175,7 @@ def webhook_router() -> APIRouter:
     @router.post(PATH, summary="Receive a WooCommerce webhook delivery or ping", response_model=Stored | Ping,
                  responses={200: {"description": "Stored (or a ping)"}, 400: {"model": WebhookError},
                             401: {"model": WebhookError}, 413: {"model": WebhookError},
+                            431: {"model": WebhookError, "description": "An X-WC-Webhook-* header too long"},
                             503: {"model": WebhookError}})
     async def receive(request: Request, ingest: ServiceDep) -> Response:
         status, body = await _serve(ingest, request.scope, request.receive)

@@ -7,7 +7,7 @@ unit tests of the delivery pipeline and of reconciliation:
   refuse raises UnstorableValue and stores nothing. `after_next_read` lets a test run "another
   instance" between a batch's read and its write; `gate` holds writes until it is set.
 - MemoryLaneConnections ~ PgLaneConnections: hands out that one batch store.
-- MemoryStores ~ PgStores (get, all, by_source, register, rotate_secret).
+- MemoryStores ~ PgStores (get, all, by_source, register, rotate_secret; secrets in memory, not sealed).
 - MemoryReconcileState ~ PgReconcileState: cursors, webhook health, the schedule lock, and
   `deliveries()` lending the MemoryDeliveryBatch.
 
@@ -126,14 +126,17 @@ class MemoryLaneConnections:
 
 
 class MemoryStores:
+    """PgStores' semantics without its storage: registering an existing store needs its current
+    secret (SecretMismatch otherwise), a rotation keeps exactly one previous secret (none at 0)."""
+
     def __init__(self, stores: list[Store] | None = None) -> None:
         self._by_id: dict[str, Store] = {s.store_id: s for s in stores or []}
 
     async def by_source(self, source_url: str) -> Store | None:
-        from services.ingest.domain.stores import normalize_source
+        from services.ingest.domain.stores import source_key
 
-        key = normalize_source(source_url)
-        return next((s for s in self._by_id.values() if s.source_url == key), None)
+        key = source_key(source_url)
+        return next((s for s in self._by_id.values() if s.source_url == key), None) if key else None
 
     async def get(self, store_id: str) -> Store | None:
         return self._by_id.get(store_id)
@@ -144,12 +147,14 @@ class MemoryStores:
     async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
                        consumer_key: str | None, consumer_secret: str | None, timezone_name: str,
                        locale: str | None) -> Store:
-        from services.ingest.domain.stores import Store, normalize_source
+        from services.ingest.domain.stores import SecretMismatch, Store, normalize_source
 
         source = normalize_source(source_url)
         if any(s.source_url == source and s.store_id != store_id for s in self._by_id.values()):
             raise ValueError(f"source_url {source} is another store's (stores_source_url_key)")
         old = self._by_id.get(store_id)
+        if old is not None and not old.has_secret(webhook_secret):
+            raise SecretMismatch(store_id)
         self._by_id[store_id] = Store(
             store_id=store_id, source_url=source, webhook_secret=webhook_secret,
             previous_secret=old.previous_secret if old else None,
@@ -161,8 +166,10 @@ class MemoryStores:
         old = self._by_id.get(store_id)
         if old is None:
             return None
-        self._by_id[store_id] = replace(old, previous_secret=old.webhook_secret, webhook_secret=new_secret,
-                                        previous_secret_until=datetime.now(timezone.utc) + timedelta(seconds=overlap_s))
+        keep = overlap_s > 0
+        self._by_id[store_id] = replace(
+            old, webhook_secret=new_secret, previous_secret=old.webhook_secret if keep else None,
+            previous_secret_until=datetime.now(timezone.utc) + timedelta(seconds=overlap_s) if keep else None)
         return self._by_id[store_id]
 
 

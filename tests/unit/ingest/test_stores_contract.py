@@ -1,0 +1,74 @@
+"""One contract for the store registry and its fake: what registering and rotating mean
+(domain/stores.py). MemoryStores runs it here, PgStores against PostgreSQL (secrets encrypted) in
+tests/integration/ingest/test_secrets_at_rest.py. Observed through the interface only."""
+from __future__ import annotations
+
+import pytest
+
+from services.ingest.domain.stores import MAX_SOURCE_URL, SecretMismatch
+from tests.support.fakes.ingest import MemoryStores
+
+
+async def check_stores_contract(stores, uid: str) -> None:
+    sid, source = f"c-{uid}", f"https://C-{uid}.example"
+    s1, s2, s3, s4 = (f"{n}-{uid}-secret-abcdefgh" for n in ("s1", "s2", "s3", "s4"))
+
+    created = await stores.register(sid, source, s1, None, None, None, "UTC", None)
+    assert (created.source_url, created.active_secrets()) == (f"https://c-{uid}.example/", [s1])
+    for variant in (source, source + "/", f" https://c-{uid}.EXAMPLE/ "):
+        assert (await stores.by_source(variant)).store_id == sid
+    assert await stores.by_source("https://x.example/" + "a" * MAX_SOURCE_URL) is None
+    assert await stores.by_source(f"https://nobody-{uid}.example/") is None
+
+    # The same secret again: idempotent for the secrets, the other fields follow the body.
+    updated = await stores.register(sid, source, s1, "https://rest.example", f"ck_{uid}", f"cs_{uid}",
+                                    "Europe/Paris", "fr_FR")
+    got = await stores.get(sid)
+    assert got == updated
+    assert (got.rest_url, got.consumer_key, got.consumer_secret, got.timezone, got.locale, got.active_secrets()) == (
+        "https://rest.example", f"ck_{uid}", f"cs_{uid}", "Europe/Paris", "fr_FR", [s1])
+    # Another secret for an existing store is refused, and changes nothing.
+    with pytest.raises(SecretMismatch):
+        await stores.register(sid, source, s2, None, None, None, "UTC", None)
+    assert await stores.get(sid) == got
+
+    # Rotation: the new one current, the one before it for the overlap.
+    rotated = await stores.rotate_secret(sid, s2, 3600)
+    assert rotated.active_secrets() == [s2, s1] and rotated.rest_url == "https://rest.example"
+    assert (await stores.get(sid)).active_secrets() == [s2, s1]
+    # Registering again with the previous secret or a new one: refused; with the current: no change.
+    for other in (s1, s3):
+        with pytest.raises(SecretMismatch):
+            await stores.register(sid, source, other, None, None, None, "UTC", None)
+    again = await stores.register(sid, source, s2, "https://rest.example", f"ck_{uid}", f"cs_{uid}",
+                                  "Europe/Paris", "fr_FR")
+    assert again.active_secrets() == [s2, s1]
+
+    # Overlap 0: only the new secret, nothing previous kept at all.
+    now_only = await stores.rotate_secret(sid, s3, 0)
+    assert now_only.active_secrets() == [s3] and now_only.previous_secret is None
+    assert now_only.previous_secret_until is None
+    # A later rotation keeps exactly the one before it: s1 and s2 are gone for good.
+    last = await stores.rotate_secret(sid, s4, 60)
+    assert last.active_secrets() == [s4, s3]
+    assert {last.webhook_secret, last.previous_secret} == {s4, s3}
+    assert (await stores.get(sid)).active_secrets() == [s4, s3]
+
+    assert await stores.rotate_secret(f"nobody-{uid}", s1, 60) is None
+    assert sid in {s.store_id for s in await stores.all()}
+    # A source URL is one store's.
+    with pytest.raises(Exception):
+        await stores.register(f"d-{uid}", source, s1, None, None, None, "UTC", None)
+
+
+async def test_memory_stores_keep_the_contract(uid):
+    await check_stores_contract(MemoryStores(), uid)
+
+
+def test_a_store_never_shows_its_secrets_in_a_log_or_traceback():
+    from tests.unit.ingest.deliveries import store
+
+    s = store(webhook_secret="w-secret-visible?", previous_secret="p-secret-visible?", consumer_key="ck_visible?",
+              consumer_secret="cs_visible?")
+    assert "visible?" not in repr(s) and "visible?" not in str(s)
+    assert "s1" in repr(s)
