@@ -1,8 +1,10 @@
 """Wires the notifier: settings → runtime → consumer loop (HANDLERS with a NotifierUnitOfWork per
-event), the sender (sending.py, a transaction per message on the pool), the outbox relay."""
+event, carrying the message settings), the sender (sending.py, a transaction per message on the
+pool), the outbox relay."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +13,7 @@ from services.notifier.adapters.mailer import SmtpMailer
 from services.notifier.adapters.messages import PgMessages
 from services.notifier.adapters.unit_of_work import NotifierUnitOfWork, in_transaction
 from services.notifier.config import NotifierSettings
+from services.notifier.domain.messages import MessageConfig
 from services.notifier.entrypoints.workers import run_sender
 from services.notifier.handlers import HANDLERS
 from shared.events.registry import ORDERS
@@ -32,6 +35,10 @@ class Notifier:
         return PgMessages(pool)
 
 
+def message_config(settings: NotifierSettings) -> MessageConfig:
+    return MessageConfig(default_locale=settings.default_locale)
+
+
 def bootstrap(settings: NotifierSettings | None = None) -> Notifier:
     s = settings or NotifierSettings()
     mailer = SmtpMailer(s.smtp_host, s.smtp_port, from_address=s.from_address, use_tls=s.smtp_use_tls,
@@ -42,6 +49,7 @@ def bootstrap(settings: NotifierSettings | None = None) -> Notifier:
         # rt.pool is read per message, so the sender always uses the runtime's current pool.
         await run_sender(lambda: in_transaction(rt.pool), mailer, s)
 
-    runtime = consumer_runtime("notifier", s, MIGRATIONS, TOPICS, HANDLERS, NotifierUnitOfWork, relay=True,
+    unit_of_work = partial(NotifierUnitOfWork, config=message_config(s))
+    runtime = consumer_runtime("notifier", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True,
                                workers={"notifier-sender": sender})
     return Notifier(settings=s, runtime=runtime, mailer=mailer)

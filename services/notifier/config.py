@@ -1,7 +1,10 @@
 """Notifier settings (env prefix AFTERCART_NOTIFIER_). Defaults send to the local SMTP sink."""
 from __future__ import annotations
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
+
+from services.notifier.domain.locales import parse_locale
 
 from shared.service.settings import ServiceSettings
 
@@ -28,3 +31,14 @@ class NotifierSettings(ServiceSettings):
     send_backoff_max_s: float = 300.0
     send_batch: int = 20
     send_idle_poll_s: float = 0.2
+    # The store's language for customers whose own locale the order doesn't carry ("en", "de_DE",
+    # "de-DE"); a language without templates falls back to English. Per store with the flows API.
+    default_locale: str = "en"
+
+    @field_validator("default_locale")
+    @classmethod
+    def _a_locale(cls, value: str) -> str:
+        # A typo ("dee") would silently mean English for every store: refuse it at start-up.
+        if parse_locale(value) is None:
+            raise ValueError(f"not a locale: {value!r}")
+        return value

@@ -1,6 +1,8 @@
 """The notifier's unit of work: its repositories bound to the one connection of a transaction —
-`tx.messages` (PgMessages) and `tx.outbox`. The consumer loop builds one per event (bootstrap hands
-it the class); the sender opens its own transaction per message with `in_transaction(pool)`."""
+`tx.messages` (PgMessages) and `tx.outbox` — and `tx.config`, what the messages depend on beyond
+the event (the default locale). The consumer loop builds one per event (bootstrap hands it a
+factory with the config); the sender opens its own transaction per message with
+`in_transaction(pool)`."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -9,13 +11,15 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from services.notifier.adapters.messages import PgMessages
+from services.notifier.domain.messages import MessageConfig
 from shared.db.unit_of_work import PgUnitOfWork
 
 
 class NotifierUnitOfWork(PgUnitOfWork):
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, config: MessageConfig = MessageConfig()) -> None:
         super().__init__(conn)
         self.messages = PgMessages(conn)
+        self.config = config
 
 
 @asynccontextmanager

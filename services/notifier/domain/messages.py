@@ -1,38 +1,55 @@
-"""What to say, for which event: pure functions from an order event to a message draft, and the
-rules for which order events deserve a message and under which id.
+"""What to say, for which event, in which language: pure functions from an order event to a message
+draft, and the rules for which order events deserve a message and under which id.
 
-Templates live beside this file (Jinja2, autoescaped for HTML). Bad news is said plainly and
-fast (cancelled, refunded); good news is short.
+Templates live beside this file, one folder per locale (`templates/<locale>/<template>.{subject,txt,
+html}.j2`, partials start with "_"); a new locale is a new folder (domain/locales.py chooses it).
+A locale's folder that lacks one of a template's three files doesn't have that message: it is said
+in English, text and formatting alike, rather than half-translated. Jinja2 with StrictUndefined (a
+typo in a template fails loudly, in the tests), HTML autoescaped (a product named "<script>" stays
+text). Amounts and dates are formatted here (domain/formatting.py), so templates only place them.
+
+Bad news is volunteered plainly (on hold, payment failed, cancelled, refunded); good news is short.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifier.domain.formatting import day, money
+from services.notifier.domain.locales import FALLBACK, choose_locale, folder_for
 from shared.events.envelope import derived_event_id
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                   autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False), undefined=StrictUndefined,
-                   trim_blocks=True, lstrip_blocks=True)
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+PARTS = ("subject.j2", "txt.j2", "html.j2")
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
-# event type → (template name, subject pattern)
-TEMPLATES: dict[str, tuple[str, str]] = {
-    "order.placed": ("order_thanks", "Thank you for your order #{number}"),
-    "order.shipped": ("order_shipped", "Your order #{number} is on its way"),
-    "order.completed": ("order_completed", "Your order #{number} is complete"),
-    "order.cancelled": ("order_cancelled", "Your order #{number} was cancelled"),
-    "order.refunded": ("order_refunded", "We refunded {amount} {currency} for order #{number}"),
+# event type → template
+TEMPLATES: dict[str, str] = {
+    "order.placed": "order_thanks",
+    "order.on_hold": "order_on_hold",
+    "order.failed": "order_failed",
+    "order.shipped": "order_shipped",
+    "order.completed": "order_completed",
+    "order.cancelled": "order_cancelled",
+    "order.refunded": "order_refunded",
 }
 
 # Templates said once per order, whichever event triggers them (a thank-you follows order.placed
-# for a paid order, or order.paid for one that was pending): their id is the order's, not the event's.
-ONCE_PER_ORDER = frozenset({"order_thanks", "order_completed", "order_cancelled"})
-# A placed order that isn't paid yet gets its thank-you when the payment arrives.
-UNPAID = frozenset({"pending", "failed", "cancelled", "checkout-draft"})
+# for a paid order, or order.paid for one that was pending; an order may go on hold or fail twice):
+# their id is the order's, not the event's.
+ONCE_PER_ORDER = frozenset({"order_thanks", "order_completed", "order_cancelled", "order_on_hold", "order_failed"})
+# A placed order that isn't paid yet gets its thank-you when the payment arrives. An on-hold order
+# (bank transfer, cheque) is told so by order.on_hold at once — with its items and total, as
+# WooCommerce's own on-hold email does — and thanked when the money arrives: one email each.
+UNPAID = frozenset({"pending", "failed", "cancelled", "checkout-draft", "on-hold"})
+PAID_STATUSES = frozenset({"processing", "completed"})  # WooCommerce's wc_get_is_paid_statuses()
 
 
 @dataclass(frozen=True)
@@ -44,13 +61,21 @@ class Draft:
     html: str
 
 
-def money(value: str | None) -> str:
-    return f"{Decimal(value or '0'):.2f}"
+@dataclass(frozen=True)
+class MessageConfig:
+    """What the messages depend on beyond the event (settings today, per store with the flows API)."""
+    default_locale: str = FALLBACK  # the store's language, for customers whose locale isn't known
 
 
 def thanks_on_placement(order: OrderEvent) -> bool:
     """Whether order.placed deserves the thank-you now (paid), or the payment will bring it."""
     return order.status not in UNPAID
+
+
+def was_paid(order: OrderEvent) -> bool:
+    """Whether money was taken for the order: a payment date, or a paid status now or just before."""
+    return (order.dates.paid is not None or order.status in PAID_STATUSES
+            or order.previous_status in PAID_STATUSES)
 
 
 def message_id(*, cause_event_id: str, order: OrderEvent, template: str) -> str:
@@ -61,27 +86,102 @@ def message_id(*, cause_event_id: str, order: OrderEvent, template: str) -> str:
     return derived_event_id(cause_event_id, f"email:{template}")
 
 
-def compose(event_type: str, order: OrderEvent) -> Draft | None:
-    """The message for an order event, or None when there is nothing to say or nobody to tell."""
-    spec = TEMPLATES.get(event_type)
-    customer = order.customer
-    to = (customer.email or "").strip()
-    if spec is None or "@" not in to:
-        return None
-    template, subject_pattern = spec
+class TemplateSet:
+    """The templates of one directory (`TEMPLATES_DIR` in production, a test's own folder to try a
+    new locale): which locale folders have which templates whole, and one Jinja2 environment per
+    folder. Read lazily, once: files don't change under a running service."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._catalogue: dict[str, frozenset[str]] | None = None
+        self._environments: dict[str, Environment] = {}
+
+    def catalogue(self) -> dict[str, frozenset[str]]:
+        """Locale folder → the templates it has whole (all of PARTS)."""
+        if self._catalogue is None:
+            out: dict[str, frozenset[str]] = {}
+            for folder in sorted(p for p in self.directory.iterdir() if p.is_dir()):
+                names = {f.name.split(".", 1)[0] for f in folder.glob("*.j2") if not f.name.startswith("_")}
+                out[folder.name] = frozenset(
+                    n for n in names if all((folder / f"{n}.{part}").is_file() for part in PARTS))
+            self._catalogue = out
+        return self._catalogue
+
+    def environment(self, folder: str) -> Environment:
+        if folder not in self._environments:
+            # English behind every folder, so a locale may leave partials (layout, order summary) to it.
+            search = [self.directory / folder] + ([self.directory / FALLBACK] if folder != FALLBACK else [])
+            self._environments[folder] = Environment(
+                loader=FileSystemLoader(search), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+        return self._environments[folder]
+
+    def render(self, template: str, folder: str, ctx: dict[str, Any]) -> tuple[str, str, str]:
+        """(subject, text, html) of `template` from `folder`; the subject is one line."""
+        env = self.environment(folder)
+        subject, text, html = (env.get_template(f"{template}.{part}").render(ctx) for part in PARTS)
+        # One header line: line breaks go (no header injection); a no-break space in "16,20 €" stays.
+        return _LINE_BREAKS.sub(" ", subject).strip(" \t"), text, html
+
+
+SHIPPED = TemplateSet(TEMPLATES_DIR)
+
+
+def pick_folder(locale: Locale, template: str, catalogue: dict[str, frozenset[str]]) -> tuple[str, Locale]:
+    """The folder `template` is read from and the locale its amounts and dates are written in: the
+    chosen locale's folder when it has the template whole, else English for this whole message."""
+    folder = folder_for(locale, catalogue)
+    if folder is None or template not in catalogue[folder]:
+        return FALLBACK, Locale.parse(FALLBACK)
+    return folder, locale
+
+
+def web_link(url: str | None) -> str | None:
+    """A link fit for an email: http(s) only (a "javascript:" link from a plugin is dropped)."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) else None
+
+
+def _context(order: OrderEvent, locale: Locale) -> dict[str, Any]:
+    def m(amount: str | Decimal) -> str:
+        return money(amount, order.currency, locale)
+
+    discount, shipping, tax = Decimal(order.discount), Decimal(order.shipping), Decimal(order.tax)
+    tracking = order.tracking if isinstance(order, OrderShipped) else None
     refund = order.refund if isinstance(order, OrderRefunded) else None
-    ctx = {
-        "first_name": customer.first_name or "there",
-        "number": order.order_number or order.order_id,
-        "currency": order.currency,
-        "total": money(order.total),
-        "items": order.line_items,
-        "tracking": order.tracking if isinstance(order, OrderShipped) else {},
-        "refund_amount": money(refund.amount if refund else None),
-        "refund_is_full": bool(refund and refund.is_full),
+    return {
+        "lang": str(locale).replace("_", "-"),
+        "first_name": (order.customer.first_name or "").strip() or None,
+        "number": order.order_number or str(order.order_id),
+        "items": [{"name": li.name, "quantity": li.quantity, "total": m(li.total)} for li in order.line_items],
+        # The event's subtotal is after discounts; the summary shows it before, then the discount,
+        # so the lines add up to the total as on the store's own receipt.
+        "totals": {"subtotal": m(Decimal(order.subtotal_after_discounts) + discount),
+                   "discount": m(-discount) if discount else None,
+                   "shipping": m(shipping) if shipping else None,
+                   "tax": m(tax) if tax else None,
+                   "total": m(order.total)},
+        "total": m(order.total),
+        "placed_on": day(order.dates.created, locale),
+        "paid": was_paid(order),
+        "pay_url": web_link(order.payment_url),
+        "tracking": None if tracking is None else {
+            "carrier": tracking.carrier, "number": tracking.number, "url": web_link(tracking.url),
+            "shipped_on": day(tracking.shipped_at, locale)},
+        "refund": None if refund is None else {
+            "amount": m(refund.amount), "so_far": m(refund.refunded_total_so_far), "is_full": refund.is_full},
     }
-    subject = subject_pattern.format(number=ctx["number"], amount=ctx["refund_amount"],
-                                     currency=ctx["currency"])
-    return Draft(template=template, to_address=to, subject=subject,
-                 text=_env.get_template(f"{template}.txt.j2").render(ctx),
-                 html=_env.get_template(f"{template}.html.j2").render(ctx))
+
+
+def compose(event_type: str, order: OrderEvent, config: MessageConfig = MessageConfig(),
+            templates: TemplateSet = SHIPPED) -> Draft | None:
+    """The message for an order event, or None when there is nothing to say or nobody to tell."""
+    template = TEMPLATES.get(event_type)
+    to = (order.customer.email or "").strip()
+    if template is None or "@" not in to:
+        return None
+    catalogue = templates.catalogue()
+    locale = choose_locale(order.customer.locale, config.default_locale, catalogue)
+    folder, locale = pick_folder(locale, template, catalogue)
+    subject, text, html = templates.render(template, folder, _context(order, locale))
+    return Draft(template=template, to_address=to, subject=subject, text=text, html=html)

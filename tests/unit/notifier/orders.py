@@ -9,10 +9,10 @@ from shared.events.registry import model_for
 
 
 def order_data(store: str, order_id: int, status: str = "processing", *, email: str | None = "ana@example.com",
-               first_name: str | None = "Ana", **extra) -> dict:
+               first_name: str | None = "Ana", locale: str | None = None, **extra) -> dict:
     data = {
         "store_id": store, "order_id": order_id, "order_number": str(order_id), "status": status,
-        "customer": {"key": f"{store}:c1", "id": 1, "email": email, "first_name": first_name},
+        "customer": {"key": f"{store}:c1", "id": 1, "email": email, "first_name": first_name, "locale": locale},
         "currency": "EUR", "total": "59.90", "subtotal_after_discounts": "50.00", "tax": "9.90",
         "shipping": "0.00", "discount": "0.00",
         "line_items": [{"line_id": 1, "product_id": 9, "name": "Blue <Mug>", "quantity": 2, "total": "20.00"},
