@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from babel.numbers import format_currency
 
 from shared.ids import customer_key
 from tests.e2e.conftest import API_TOKEN
@@ -59,7 +60,11 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert email in msg["headers"]["To"]
         for item in placed["line_items"]:
             assert html.unescape(item["name"]) in msg["text"]  # WooCommerce sends names HTML-encoded
-        assert f"Total: {Decimal(placed['total']):.2f} {placed['currency']}" in msg["text"]
+        # The store's own currency, formatted by Babel for the default locale (en): "$29.35".
+        total = format_currency(Decimal(placed["total"]), placed["currency"], locale="en")
+        assert total == "$29.35"
+        assert f"\nTotal: {total}\n" in msg["text"]
+        assert f"<strong>{total}</strong>" in msg["html"]
 
         expected_points = int(sum(Decimal(li["total"]) for li in placed["line_items"]))
 

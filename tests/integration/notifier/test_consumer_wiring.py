@@ -1,8 +1,8 @@
 """The notifier as bootstrap wires it into the shared consumer loop (HANDLERS, NotifierUnitOfWork),
-record by record against its real database: an order event becomes one intent, a redelivery
-none, an ignored type nothing, and a malformed order is dead-lettered on its first attempt
-instead of being retried as if transient (the dead-letter producer is a stand-in that records,
-so the real notifier.dlq stays clean)."""
+record by record against its real database: an order event becomes one intent (an order put on
+hold too), a redelivery none, an ignored type nothing, and a malformed order is dead-lettered on
+its first attempt instead of being retried as if transient (the dead-letter producer is a
+stand-in that records, so the real notifier.dlq stays clean)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -49,19 +49,23 @@ async def test_records_through_the_loop(stack, uid):
         placed = _envelope(uid, "order.placed", order_data(f"w{uid}", 1, email=f"w-{uid}@example.com"))
         assert await loop.process(_record(placed, 0)) == "handled"
         assert await loop.process(_record(placed, 1)) == "duplicate"
-        on_hold = _envelope(uid, "order.on_hold", order_data(f"w{uid}", 2, "on-hold"))
-        assert await loop.process(_record(on_hold, 2)) == "ignored"
-        rows = await pool.fetch("SELECT template, subject, cause_event_id FROM messages WHERE customer_key = $1", key)
-        assert [tuple(r) for r in rows] == [("order_thanks", "Thank you for your order #1", placed.id)]
+        restored = _envelope(uid, "order.restored", order_data(f"w{uid}", 2, "processing"))
+        assert await loop.process(_record(restored, 2)) == "ignored"
+        on_hold = _envelope(uid, "order.on_hold", order_data(f"w{uid}", 4, "on-hold", email=f"w-{uid}@example.com"))
+        assert await loop.process(_record(on_hold, 3)) == "handled"
+        rows = await pool.fetch("SELECT template, subject, cause_event_id FROM messages WHERE customer_key = $1"
+                                " ORDER BY created_at", key)
+        assert [tuple(r) for r in rows] == [("order_thanks", "Thank you for your order #1", placed.id),
+                                            ("order_on_hold", "Order #4: we're waiting for your payment", on_hold.id)]
 
         broken = order_data(f"w{uid}", 3)
         del broken["customer"]  # once a KeyError retried five times; now a poison message
         poison = _envelope(uid, "order.placed", broken)
-        assert await loop.process(_record(poison, 3)) == "dead_lettered"
+        assert await loop.process(_record(poison, 4)) == "dead_lettered"
         [(topic, value, headers)] = producer.sent
         assert topic == "notifier.dlq" and orjson.loads(value)["id"] == poison.id
         assert dict(headers)["x-error-type"] == b"ValidationError" and dict(headers)["x-attempts"] == b"1"
-        assert await pool.fetchval("SELECT count(*) FROM messages WHERE customer_key = $1", key) == 1
+        assert await pool.fetchval("SELECT count(*) FROM messages WHERE customer_key = $1", key) == 2
     finally:
         await pool.execute("DELETE FROM messages WHERE customer_key = $1", key)
         await pool.execute("DELETE FROM processed_events WHERE consumer = $1", group)
