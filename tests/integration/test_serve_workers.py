@@ -1,4 +1,5 @@
-"""shared/serve.py: worker processes that really share connections, and stop together."""
+"""shared/service/serve.py: worker processes that really share connections and stop together; one
+worker alone holds its port exclusively; every app gets the serving limits."""
 from __future__ import annotations
 
 import os
@@ -111,3 +112,32 @@ def test_a_port_in_use_is_refused_clearly(served):
                             "--workers", "2"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     # Sockets of the same user with SO_REUSEPORT may share a port; a second *service* must not.
     assert other.returncode != 0 and "Address already in use" in other.stderr
+
+
+def test_one_worker_alone_holds_its_port_exclusively():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "shared.service.serve", "tests.support.serve_app:create_app",
+                             "--port", str(port), "--log-level", "warning"], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while _ask(port) is None:
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        assert _ask(port) == proc.pid  # no supervisor: the process serves itself
+        other = subprocess.run([sys.executable, "-m", "shared.service.serve", "tests.support.serve_app:create_app",
+                                "--port", str(port)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert other.returncode == 2 and "Address already in use" in other.stderr
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def test_an_app_that_is_not_a_service_gets_the_default_limits(served):
+    """The serving layer's head limit (ServingSettings' default, 32 KiB) holds for any app."""
+    _, port = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 431 ") and b'"error":"header_too_large"' in data
