@@ -67,34 +67,56 @@ class _GuardedHttpTools(HttpToolsProtocol):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._phase = _IDLE
-        self._deadline: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # when the current phase's deadline passes (loop time)
+        self._reason = ""
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._begun = 0  # requests begun on this connection
-        self._head_size = 0  # bytes of the current head, as the parser hands them over
-        self._head_buffered = 0  # bytes received while the current head is incomplete
+        self._head_buffered = 0  # bytes of chunks wholly inside the current, incomplete head
+        self._head_bound = 0  # at least as many bytes as the current head has so far
+        self._chunk = 0  # size of the chunk being parsed
 
     # --- deadlines ---------------------------------------------------------------------------
+    # One timer per connection, moved lazily: most phase changes push the deadline later, which
+    # costs no timer at all (the timer, when it fires early, sets itself again for what is left).
 
     def _enter(self, phase: str, seconds: float | None = None, reason: str = "") -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-        self._phase = phase
-        if seconds is not None:
-            self._deadline = self.loop.call_later(seconds, self._expire, reason)
+        self._phase, self._reason = phase, reason
+        if seconds is None:
+            self._due = None
+            return
+        self._due = due = self.loop.time() + seconds
+        if self._timer is None or due < self._timer_at:
+            self._arm(due)
 
-    def _expire(self, reason: str) -> None:
-        self._deadline = None
-        if not self.transport.is_closing():
-            self.closed.labels(reason).inc()
+    def _arm(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self.loop.call_at(at, self._check)
+
+    def _check(self) -> None:
+        self._timer = None
+        if self._due is None or self.transport.is_closing():
+            return
+        if self.loop.time() < self._due:
+            self._arm(self._due)
+            return
+        if self._phase == _REFUSED:
+            self.transport.close()
+        else:
+            self.closed.labels(self._reason).inc()
             self.transport.close()
 
     def _refuse_head(self) -> None:
-        self._enter(_REFUSED)
         self.closed.labels("head_too_large").inc()
         self.transport.write(_refusal(self.limits.max_header_bytes))
         if self.transport.can_write_eof():
             self.transport.write_eof()
-        self._deadline = self.loop.call_later(LINGER_S, self.transport.close)
+        self._enter(_REFUSED, LINGER_S)
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)  # ": " and CRLF
 
     # --- asyncio.Protocol --------------------------------------------------------------------
 
@@ -103,18 +125,25 @@ class _GuardedHttpTools(HttpToolsProtocol):
         self._enter(_IDLE, self.limits.keep_alive_s, "idle")
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._enter(_REFUSED)  # cancels the deadline; nothing more is parsed
+        self._phase, self._due = _REFUSED, None  # nothing more is parsed or timed
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._phase == _REFUSED:
+        phase = self._phase
+        if phase == _REFUSED:
             return  # answered already: drop what the client still sends
-        phase, begun = self._phase, self._begun
+        begun = self._begun
+        self._chunk = len(data)
         super().data_received(data)
+        if self._phase != _HEAD:
+            return
         # httptools keeps a header that isn't complete in its own buffer, whatever its length: so
-        # count what arrives while one head stays incomplete (exact: all of `data` belongs to it).
-        if self._phase == _HEAD and ((phase == _HEAD and self._begun == begun)
-                                     or (phase == _IDLE and self._begun == begun + 1)):
+        # count what arrives while one head stays incomplete (exactly when all of `data` is its).
+        self._head_bound += len(data)
+        if (phase == _HEAD and self._begun == begun) or (phase == _IDLE and self._begun == begun + 1):
             self._head_buffered += len(data)
             if self._head_buffered > self.limits.max_header_bytes:
                 self._refuse_head()
@@ -125,26 +154,17 @@ class _GuardedHttpTools(HttpToolsProtocol):
         if self._phase == _REFUSED:
             return
         self._begun += 1
-        self._head_size = self._head_buffered = 0
+        self._head_buffered = self._head_bound = 0
         self._enter(_HEAD, self.limits.header_timeout_s, "slow_head")
         super().on_message_begin()
-
-    def on_url(self, url: bytes) -> None:
-        if self._phase == _REFUSED:
-            return
-        self._head_size += len(url)
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._phase == _REFUSED:
-            return
-        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
-        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         if self._phase == _REFUSED:
             return
-        if self._head_size > self.limits.max_header_bytes:
+        # The head is within what arrived while it was incomplete plus this chunk: only a head
+        # that could be over the limit is measured exactly.
+        if (self._head_bound + self._chunk > self.limits.max_header_bytes
+                and self._head_size() > self.limits.max_header_bytes):
             self._refuse_head()  # before uvicorn builds the request: the app never sees it
             return
         super().on_headers_complete()

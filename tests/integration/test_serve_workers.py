@@ -141,3 +141,20 @@ def test_an_app_that_is_not_a_service_gets_the_default_limits(served):
         while chunk := s.recv(4096):
             data += chunk
     assert data.startswith(b"HTTP/1.1 431 ") and b'"error":"header_too_large"' in data
+
+
+def test_pipelined_requests_are_all_answered_under_the_deadlines(served):
+    """Requests sent back to back in one write (HTTP/1.1 pipelining) are answered in order, the
+    last one too, and the connection then waits for more like any keep-alive connection."""
+    _, port = served
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 3 + b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        data = b""
+        while data.count(b"HTTP/1.1 200 OK") < 4:
+            chunk = s.recv(4096)
+            assert chunk, data
+            data += chunk
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while chunk := s.recv(4096):
+            data += chunk
+    assert data.count(b"HTTP/1.1 200 OK") == 5
