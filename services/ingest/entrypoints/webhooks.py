@@ -39,9 +39,11 @@ PATH = "/webhooks/woocommerce"
 # (SnapshotConflict: other instances kept changing the resource; nothing was stored.)
 _STORAGE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SnapshotConflict)
 _JSON = [(b"content-type", b"application/json")]
-# Longest X-WC-Webhook-* value but the source URL (domain/stores.py's MAX_SOURCE_URL): WooCommerce's
-# are a topic, a 44-character signature, ids. Longer is refused before any lookup or body read.
-_MAX_WC_HEADER = 256
+# Longest value of each X-WC-Webhook-* header ingest reads (the source URL: domain/stores.py's
+# MAX_SOURCE_URL; WooCommerce's others are a topic, a 44-character signature, ids). Longer is
+# refused before any lookup or body read; the serving layer caps the whole head besides.
+_WC_HEADER_LIMITS = (("x-wc-webhook-source", MAX_SOURCE_URL), ("x-wc-webhook-topic", 256),
+                     ("x-wc-webhook-signature", 256), ("x-wc-webhook-id", 256), ("x-wc-webhook-delivery-id", 256))
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict]:
@@ -64,11 +66,10 @@ class WebhookError(BaseModel):
 
 
 def _oversized_header(h: Mapping[str, str]) -> tuple[str, int] | None:
-    for name, value in h.items():
-        if name.startswith("x-wc-webhook-"):
-            limit = MAX_SOURCE_URL if name == "x-wc-webhook-source" else _MAX_WC_HEADER
-            if len(value) > limit:
-                return name, limit
+    for name, limit in _WC_HEADER_LIMITS:
+        value = h.get(name)
+        if value is not None and len(value) > limit:
+            return name, limit
     return None
 
 
