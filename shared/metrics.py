@@ -29,6 +29,11 @@ class RelayMetrics:
             f"{service}_outbox_publish_latency_seconds", "From outbox write to Kafka ack",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
         self.errors = Counter(f"{service}_outbox_publish_errors_total", "Failed publish attempts")
+        # Rows Kafka refused for good, and the rows held behind them (shared/db/outbox.py).
+        # (`_rows`: prometheus_client reserves `<name>` for the counter `<name>_total` below.)
+        self.parked = Gauge(f"{service}_outbox_parked_rows", "Outbox rows parked, waiting for a replay or a discard")
+        self.parked_total = Counter(f"{service}_outbox_parked_total", "Outbox rows parked, by Kafka's error"
+                                    " (or \"held\": behind a parked row of the same key and subject)", ["reason"])
 
 
 class DependencyMetrics:

@@ -20,6 +20,7 @@ from services.ingest.adapters.reconcile_state import PgReconcileState
 from services.ingest.adapters.secret_box import SecretBox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
+from services.ingest.domain.bounds import EventLimits
 from services.ingest.entrypoints.workers import reconcile_worker
 from services.ingest.metrics import IngestMetrics, ingest_metrics
 from services.ingest.pipeline import GroupCommit
@@ -38,7 +39,12 @@ def stores(pool: asyncpg.Pool, settings: IngestSettings) -> PgStores:
 def reconciler(pool: asyncpg.Pool, settings: IngestSettings, metrics: IngestMetrics | None = None) -> Reconciler:
     """Reconciliation over `pool` (the service's, or the CLI's own)."""
     return Reconciler(PgReconcileState(pool), stores(pool, settings), metrics or ingest_metrics(),
-                      initial_days=settings.reconcile_initial_days)
+                      initial_days=settings.reconcile_initial_days, limits=event_limits(settings))
+
+
+def event_limits(settings: IngestSettings) -> EventLimits:
+    return EventLimits(max_event_bytes=settings.max_event_bytes, max_line_items=settings.max_line_items,
+                       max_events=settings.max_events_per_delivery)
 
 
 @dataclass
@@ -82,7 +88,7 @@ def bootstrap(settings: IngestSettings | None = None) -> Ingest:
     runtime = Runtime("ingest", settings, MIGRATIONS, {"ingest-relay": relay_worker("ingest")})
     metrics = ingest_metrics()
     commit = GroupCommit(PgLaneConnections(lambda: runtime.pool), metrics, settings.commit_batch_max,
-                         settings.commit_lanes, on_events=runtime.outbox_written.set)
+                         settings.commit_lanes, on_events=runtime.outbox_written.set, limits=event_limits(settings))
     runtime.on_stop.append(commit.close)  # hands the lanes' connections back before the pool closes
     ingest = Ingest(settings=settings, runtime=runtime, commit=commit, metrics=metrics)
     runtime.workers["ingest-secrets"] = _secrets_sweep(ingest)

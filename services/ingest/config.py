@@ -46,6 +46,13 @@ class IngestSettings(ServiceSettings):
     secrets_sweep_interval_s: float = Field(default=3_600.0, gt=0)
     # Default overlap during which the previous webhook secret is still accepted after a rotation.
     secret_overlap_s: int = 86_400
+    # What one delivery's events may be (domain/bounds.py); over a limit the delivery gets a 413 and
+    # nothing is stored. An event's JSON: at most the producer's 1 MiB request limit less room for
+    # key, headers and framing — lower it if a topic's max.message.bytes is lower. Lines: each costs
+    # every event of its order ≥ ≈ 98 bytes, so more than ≈ 10,000 could never fit.
+    max_event_bytes: int = Field(default=1_000_000, ge=10_000, le=1_000_000)
+    max_line_items: int = Field(default=10_000, ge=1)
+    max_events_per_delivery: int = Field(default=500, ge=1)
     # Scheduled reconciliation against each store's REST API; 0 disables the schedule.
     reconcile_interval_s: float = 900.0
     # How far back the first reconcile of a store reaches (a new store imports its history).

@@ -32,7 +32,8 @@ import orjson
 from services.ingest.adapters.reconcile_state import PgReconcileState
 from services.ingest.adapters.stores import PgStores
 from services.ingest.adapters.woo_rest import FAILURES, WooRestClient, WooRestError, client_for
-from services.ingest.domain.delivery import Delivery, InvalidPayload
+from services.ingest.domain.bounds import EventLimits
+from services.ingest.domain.delivery import Delivery, Refused
 from services.ingest.domain.stores import Store
 from services.ingest.domain.times import parse_gmt
 from services.ingest.metrics import IngestMetrics
@@ -66,11 +67,13 @@ def _error(exc: Exception) -> str:
 class Reconciler:
     def __init__(self, state: PgReconcileState, stores: PgStores, metrics: IngestMetrics, *,
                  initial_days: int = 30, client_for: Callable[[Store], WooRestClient | None] = client_for,
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, limits: EventLimits | None = None) -> None:
         """`initial_days`: how far back a store's first reconcile reaches. `client_for`: the REST
-        client of a store (None without credentials). `now`: the clock."""
+        client of a store (None without credentials). `now`: the clock. `limits`: what one item's
+        events may be (domain/bounds.py)."""
         self.state, self.stores, self.metrics = state, stores, metrics
         self.initial_days, self.client_for, self.now = initial_days, client_for, now
+        self.limits = limits or EventLimits()
 
     async def store(self, store: Store, client: WooRestClient, *, since: datetime | None = None,
                     full: bool = False) -> dict:
@@ -215,8 +218,8 @@ class Reconciler:
                             refund_details=refund_details)
         try:
             async with self.state.deliveries() as batch:
-                outcome = (await ingest(batch, delivery, self.metrics)).outcome
-        except InvalidPayload:
-            outcome = "invalid_payload"
+                outcome = (await ingest(batch, delivery, self.metrics, self.limits)).outcome
+        except Refused as refused:  # logged and counted by the pipeline
+            outcome = refused.code
         self.metrics.reconciled.labels(topic.split(".")[0], outcome).inc()
         return outcome

@@ -37,6 +37,7 @@ class Runtime:
         # Set after this process commits outbox rows: wakes its relay (shared/outbox.py).
         self.outbox_written = asyncio.Event()
         self.consumer = None  # set by the consumer worker, if the service has one
+        self.relay = None  # set by the outbox relay worker, if the service has one
         self._tasks: list[asyncio.Task] = []
         # Called at stop before the pool closes (e.g. to hand back a connection held for a hot path).
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -145,4 +146,8 @@ class Runtime:
             status["consumer"] = "up" if self.consumer is not None and self.consumer.assigned() else "joining"
         for dep, state in status.items():
             self._deps.up.labels(dep).set(1 if state == "up" else 0)
+        if self.relay is not None:
+            # A detail, not a dependency: "degraded: …" (rows parked, publishing failing) doesn't
+            # take the instance out of service — deliveries are still stored; ops.py shows it.
+            status["outbox"] = self.relay.health()
         return status

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
+
 from shared.db.outbox import OutboxRelay
 from shared.kafka.consumer import ConsumerLoop, Handler, UnitOfWorkFactory
+from shared.kafka.producer import create_producer
 from shared.service.runtime import Runtime, WorkerFactory
 from shared.service.settings import ServiceSettings
 
@@ -26,9 +29,21 @@ def consumer_worker(service: str, topics: list[str], handlers: dict[str, Handler
 
 
 def relay_worker(service: str) -> WorkerFactory:
+    """The outbox relay on the runtime's producer; after the broker refuses a record it connects a
+    producer of its own (shared/db/outbox.py). The runtime's /readyz shows its health."""
     async def run(rt: Runtime) -> None:
-        await OutboxRelay(rt.pool, rt.producer, service, rt.settings.relay_batch_size,
-                          rt.settings.relay_idle_poll_s, wakeup=rt.outbox_written).run()
+        async def connect() -> AIOKafkaProducer:
+            producer = create_producer(rt.settings.kafka_bootstrap, f"{service}-relay")
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            return producer
+
+        rt.relay = OutboxRelay(rt.pool, rt.producer, service, rt.settings.relay_batch_size,
+                               rt.settings.relay_idle_poll_s, wakeup=rt.outbox_written, connect=connect)
+        await rt.relay.run()
     return run
 
 

@@ -12,6 +12,8 @@ trip costs more than anything ingest computes, README "Benchmarks"):
   same resource in between; within one process, the group commit never runs two batches about the
   same resource at once.
 
+The write is given text and bytes only — each snapshot's JSON, each event's envelope as the
+pipeline serialized and checked it — so a delivery's content can't fail it here for anyone else.
 Driver errors are translated here: a value PostgreSQL refuses (asyncpg.DataError) is
 `UnstorableValue`, a moved snapshot is `SnapshotConflict` (both in domain/delivery.py).
 """
@@ -72,21 +74,22 @@ class PgDeliveryBatch:
             raise UnstorableValue(str(exc)) from exc
         return {(r[0], r[1], r[2]): Snapshot(rev=r[3], state=orjson.loads(r[4])) for r in rows}
 
-    async def write(self, snapshots: dict[Key, tuple[int, dict]], rows: list[DeliveryRow]) -> list[int]:
+    async def write(self, snapshots: dict[Key, tuple[int, str]], rows: list[DeliveryRow]) -> list[int]:
         """Save everything or nothing; per delivery row, the number of its events the outbox didn't
-        have yet. `snapshots` maps a key to (revision read, new state). Raises SnapshotConflict,
-        UnstorableValue."""
-        snaps = [(*k, orjson.dumps(state).decode(), rev) for k, (rev, state) in snapshots.items()]
-        events, owners, seen = [], [], set()
+        have yet. `snapshots` maps a key to (revision read, new state as JSON). Raises
+        SnapshotConflict, UnstorableValue."""
+        snaps = [(*k, state, rev) for k, (rev, state) in snapshots.items()]
+        events, payloads, owners, seen = [], [], [], set()
         for row_no, row in enumerate(rows, start=1):
-            for e in row.events:
+            for i, e in enumerate(row.events):
                 if e.envelope.id not in seen:  # the same fact twice in a batch: the first delivery has it
                     seen.add(e.envelope.id)
                     events.append(e)
+                    payloads.append(row.payloads[i] if row.payloads else e.envelope.to_bytes())
                     owners.append(row_no)
         deliveries = [(r.store_id, r.topic, r.resource, r.resource_id, r.delivery_id, r.webhook_id, r.origin,
                        r.body, r.outcome) for r in rows]
-        ev_cols = outbox.columns(events) if events else _NO_EVENTS
+        ev_cols = outbox.columns(events, payloads) if events else _NO_EVENTS
         try:
             _, row_nos, counts = await self.conn.fetchrow(_WRITE, *_columns(snaps, 5), *ev_cols, owners,
                                                           *_columns(deliveries, 9))

@@ -59,7 +59,8 @@ def _customer_data(store: StoreContext, payload: dict, customer_id: int, key: st
         last_name=text_or_none(payload.get("last_name")) or text_or_none(billing.get("last_name")),
         role=text_or_none(payload.get("role")), locale=locale or store.locale,
         is_paying_customer=bool(payload.get("is_paying_customer")),
-        billing_country=text_or_none(billing.get("country")), date_created=parse_gmt(payload.get("date_created_gmt")))
+        billing_country=text_or_none(billing.get("country")),
+        date_created=parse_gmt(payload.get("date_created_gmt"), "date_created_gmt"))
 
 
 def _guest_keys(store: StoreContext, payload: dict) -> list[str]:
@@ -91,7 +92,7 @@ def derive_customer_events(store: StoreContext, previous: dict | None, payload: 
     key = customer_key(store.store_id, customer_id, None)
     if topic == "customer.deleted":
         return _erased(store, prev, customer_id, key, now)
-    modified_at = parse_gmt(payload.get("date_modified_gmt"))
+    modified_at = parse_gmt(payload.get("date_modified_gmt"), "date_modified_gmt")
     modified, digest = stamp(modified_at), content_hash(payload)
     registers = topic == "customer.created" and not prev.get("registered")
     # A created delivery repeating a known state still announces the registration (once).

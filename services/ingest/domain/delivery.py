@@ -1,6 +1,11 @@
 """What ingest is given and what becomes of it: a `Delivery` (a signed webhook, or an item a
-reconcile pulled from the REST API), its `Result`, `InvalidPayload` for one that is refused, and
-the records a batch of deliveries is stored as (`Snapshot` read, `DeliveryRow` written).
+reconcile pulled from the REST API), its `Result` or its `Refused` (why nothing of it was stored),
+and the records a batch of deliveries is stored as (`Snapshot` read, `DeliveryRow` written).
+
+Refusals carry what the webhook answers — an HTTP status and a stable error code — and a message
+for the caller. `InvalidPayload` (400) and its kinds `ValueOutOfRange` (400) and `TooLarge` (413)
+are the delivery's own data; `DeliveryFailed` (500) is a fault of ours met while preparing that one
+delivery. Either way it is that delivery's answer alone, never its batch-mates'.
 
 `SnapshotConflict` and `UnstorableValue` are the two ways a batch store (adapters/delivery_batch.py,
 or its in-memory twin) may answer a write instead of committing it; the pipeline decides what
@@ -16,8 +21,41 @@ from shared.events.envelope import Outgoing
 Key = tuple[str, str, str]  # (store_id, resource, resource_id): one snapshot
 
 
-class InvalidPayload(Exception):
+class Refused(Exception):
+    """A delivery that is not stored, and the answer it gets. `detail` is what the log says of it:
+    the message unless that could hold the payload's content (personal data)."""
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.detail = detail or message
+
+
+class InvalidPayload(Refused):
     """A signed delivery whose body is not a usable resource; nothing of it is stored."""
+    status = 400
+    code = "invalid_payload"
+
+
+class ValueOutOfRange(InvalidPayload, ValueError):
+    """A value no consumer could store (domain/bounds.py): an integer beyond 64 bits, an amount or a
+    date outside the documented ranges. A ValueError too, for callers that parse dates and amounts."""
+    code = "value_out_of_range"
+
+
+class TooLarge(InvalidPayload):
+    """A delivery whose events Kafka could not take, or more of them than one delivery may derive
+    (EventLimits): `code` says which limit."""
+    status = 413
+    code = "event_too_large"
+
+
+class DeliveryFailed(Refused):
+    """An unexpected error while preparing one delivery (a bug of ours): that delivery alone gets a
+    500; the log carries the traceback."""
 
 
 class SnapshotConflict(Exception):
@@ -80,3 +118,6 @@ class DeliveryRow:
     body: bytes
     outcome: str
     events: list[Outgoing]  # derived from it, in publishing order
+    # The events' envelopes as serialized (and checked) by the pipeline, one per event; None:
+    # the store serializes them itself.
+    payloads: list[bytes] | None = None

@@ -1,14 +1,24 @@
 """Money: WooCommerce amounts are decimal strings; we keep them as Decimal and write them back with
-the order's own number of decimals (the `dp` WooCommerce used), never through float."""
+the order's own number of decimals (the `dp` WooCommerce used), never through float.
+
+Every amount read or written is within |amount| < 10^12 with at most 6 decimals (≤ 18 significant
+digits: a numeric(18,6), or a 64-bit integer of micro-units, holds any of them); beyond that the
+delivery is refused (ValueOutOfRange), since no consumer could store it.
+"""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from services.ingest.domain.delivery import ValueOutOfRange
+
 ZERO = Decimal(0)
+MAX_AMOUNT = Decimal(10) ** 12  # exclusive
+MAX_DECIMALS = 6
 
 
-def to_decimal(value: object) -> Decimal:
-    """A WooCommerce amount ("29.35", "", None, or a JSON number some plugins send) as Decimal."""
+def to_decimal(value: object, field: str = "amount") -> Decimal:
+    """A WooCommerce amount ("29.35", "", None, or a JSON number some plugins send) as Decimal;
+    `field` names it in the error."""
     if value is None or value == "":
         return ZERO
     if isinstance(value, float):
@@ -16,10 +26,26 @@ def to_decimal(value: object) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
+        raise ValueError(f"{field}: not an amount: {value!r}") from None
     if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"{field}: not an amount: {value!r}")
+    return within_range(amount, field, value)
+
+
+def within_range(amount: Decimal, field: str = "amount", shown: object = None) -> Decimal:
+    """`amount`, if within |amount| < 10^12 (a sum may outgrow its parts: sums are checked too)."""
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueOutOfRange(f"{field}: {shown if shown is not None else amount!s} is beyond the largest amount"
+                              " accepted (|amount| < 10^12)")
     return amount
+
+
+def order_decimals(total: object) -> int:
+    """The decimals an order's amounts are written with (decimals_of its total), at most 6."""
+    dp = decimals_of(total)
+    if dp > MAX_DECIMALS:
+        raise ValueOutOfRange(f"total: {total!r} has {dp} decimals; at most {MAX_DECIMALS} are accepted")
+    return dp
 
 
 def decimals_of(value: object, default: int = 2) -> int:

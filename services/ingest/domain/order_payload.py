@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.ingest.domain.derivation import StoreContext, resource_id
-from services.ingest.domain.money import ZERO, decimals_of, fmt, to_decimal
+from services.ingest.domain.money import ZERO, fmt, order_decimals, to_decimal, within_range
 from services.ingest.domain.text import text_or_none
 from services.ingest.domain.times import parse_gmt, stamp
 from services.ingest.domain.tracking import Shipment, shipments
@@ -94,19 +94,19 @@ def _customer(store: StoreContext, payload: dict, order_id: int) -> dict[str, An
             "locale": _meta(payload, LOCALE_META_KEYS) or store.locale}
 
 
-def _line_item(item: dict, dp: int) -> dict[str, Any]:
-    """A line as LineItem's JSON."""
+def _line_item(item: dict, dp: int, n: int) -> dict[str, Any]:
+    """A line (the n-th) as LineItem's JSON."""
     return {"line_id": int(item["id"]), "product_id": int(item.get("product_id") or 0),
             "variation_id": int(item.get("variation_id") or 0) or None, "sku": text_or_none(item.get("sku")),
             # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
             "name": html.unescape(str(item.get("name") or "")), "quantity": int(item.get("quantity") or 0),
-            "total": fmt(to_decimal(item.get("total")), dp)}
+            "total": fmt(to_decimal(item.get("total"), f"line_items[{n}].total"), dp)}
 
 
 def _refunds(payload: dict) -> tuple[RefundEntry, ...]:
-    entries = [RefundEntry(refund_id=int(r["id"]), amount=abs(to_decimal(r.get("total"))),
+    entries = [RefundEntry(refund_id=int(r["id"]), amount=abs(to_decimal(r.get("total"), f"refunds[{n}].total")),
                            reason=text_or_none(r.get("reason")))
-               for r in payload.get("refunds") or [] if isinstance(r, dict) and "id" in r]
+               for n, r in enumerate(payload.get("refunds") or []) if isinstance(r, dict) and "id" in r]
     return tuple(sorted(entries, key=lambda r: r.refund_id))
 
 
@@ -115,22 +115,24 @@ def read_order(store: StoreContext, payload: dict) -> OrderView:
     status = text_or_none(payload.get("status"))
     if status is None:
         raise ValueError("order payload without status")
-    dp = decimals_of(payload.get("total"))
-    lines = [_line_item(li, dp) for li in payload.get("line_items") or []]
-    total = to_decimal(payload.get("total"))
-    modified_at = parse_gmt(payload.get("date_modified_gmt"))
-    created_at, paid_at = parse_gmt(payload.get("date_created_gmt")), parse_gmt(payload.get("date_paid_gmt"))
-    completed_at = parse_gmt(payload.get("date_completed_gmt"))
+    dp = order_decimals(payload.get("total"))
+    lines = [_line_item(li, dp, n) for n, li in enumerate(payload.get("line_items") or [])]
+    total = to_decimal(payload.get("total"), "total")
+    modified_at = parse_gmt(payload.get("date_modified_gmt"), "date_modified_gmt")
+    created_at = parse_gmt(payload.get("date_created_gmt"), "date_created_gmt")
+    paid_at = parse_gmt(payload.get("date_paid_gmt"), "date_paid_gmt")
+    completed_at = parse_gmt(payload.get("date_completed_gmt"), "date_completed_gmt")
+    subtotal = within_range(sum((Decimal(li["total"]) for li in lines), ZERO), "the sum of line_items[].total")
     customer = _customer(store, payload, order_id)
     fields = {
         "store_id": store.store_id, "order_id": order_id,
         "order_number": text_or_none(payload.get("number")) or str(order_id), "status": status,
         "previous_status": None, "customer": customer, "currency": text_or_none(payload.get("currency")) or "",
         # The sum of the lines as the event writes them.
-        "total": fmt(total, dp), "subtotal_after_discounts": fmt(sum((Decimal(li["total"]) for li in lines), ZERO), dp),
-        "tax": fmt(to_decimal(payload.get("total_tax")), dp),
-        "shipping": fmt(to_decimal(payload.get("shipping_total")), dp),
-        "discount": fmt(to_decimal(payload.get("discount_total")), dp), "line_items": lines,
+        "total": fmt(total, dp), "subtotal_after_discounts": fmt(subtotal, dp),
+        "tax": fmt(to_decimal(payload.get("total_tax"), "total_tax"), dp),
+        "shipping": fmt(to_decimal(payload.get("shipping_total"), "shipping_total"), dp),
+        "discount": fmt(to_decimal(payload.get("discount_total"), "discount_total"), dp), "line_items": lines,
         "shipping_country": text_or_none((payload.get("shipping") or {}).get("country")),
         "dates": {"created": iso(created_at), "paid": iso(paid_at), "completed": iso(completed_at)},
         "payment_url": text_or_none(payload.get("payment_url")),

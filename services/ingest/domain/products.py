@@ -17,7 +17,7 @@ from datetime import datetime
 
 from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, StoreContext, build_event,
                                                not_a_resource, nothing, resource_id)
-from services.ingest.domain.money import to_decimal
+from services.ingest.domain.money import MAX_DECIMALS, decimals_of, fmt, to_decimal
 from services.ingest.domain.freshness import advance, carried_hash, content_hash, stale_or_duplicate
 from services.ingest.domain.text import text_or_none
 from services.ingest.domain.times import parse_gmt, stamp
@@ -33,13 +33,15 @@ SNAPSHOT_VERSION = 1
 
 
 
-def _price(value: object) -> str | None:
-    """A price as WooCommerce wrote it, or None for "" (no price); checked to be a decimal."""
+def _price(value: object, field: str) -> str | None:
+    """A price as WooCommerce wrote it, or None for "" (no price); checked to be a decimal within
+    domain/money.py's range. One with more than 6 decimals (a tax or currency plugin's division)
+    is rounded to 6."""
     text = text_or_none(value)
     if text is None:
         return None
-    to_decimal(text)
-    return text
+    amount = to_decimal(text, field)
+    return fmt(amount, MAX_DECIMALS) if decimals_of(text) > MAX_DECIMALS else text
 
 
 def _terms(values: object) -> list[Term]:
@@ -64,8 +66,9 @@ def _product_data(store: StoreContext, payload: dict, product_id: int) -> Produc
         store_id=store.store_id, product_id=product_id, parent_id=int(payload.get("parent_id") or 0) or None,
         type=text_or_none(payload.get("type")) or "simple", name=html.unescape(str(payload.get("name") or "")),
         sku=text_or_none(payload.get("sku")), status=text_or_none(payload.get("status")) or "publish",
-        price=_price(payload.get("price")), regular_price=_price(payload.get("regular_price")),
-        sale_price=_price(payload.get("sale_price")), stock_status=text_or_none(payload.get("stock_status")),
+        price=_price(payload.get("price"), "price"),
+        regular_price=_price(payload.get("regular_price"), "regular_price"),
+        sale_price=_price(payload.get("sale_price"), "sale_price"), stock_status=text_or_none(payload.get("stock_status")),
         categories=_terms(payload.get("categories")), tags=_terms(payload.get("tags")),
         cross_sell_ids=_ids(payload.get("cross_sell_ids")), upsell_ids=_ids(payload.get("upsell_ids")),
         permalink=text_or_none(payload.get("permalink")), image=_image(payload))
@@ -100,7 +103,7 @@ def derive_product_events(store: StoreContext, previous: dict | None, payload: d
     product_id = resource_id(payload)
     if topic == "product.deleted" or payload.get("status") == "trash":
         return _deleted(store, prev, product_id, now)
-    modified_at = parse_gmt(payload.get("date_modified_gmt"))
+    modified_at = parse_gmt(payload.get("date_modified_gmt"), "date_modified_gmt")
     modified, digest = stamp(modified_at), content_hash(payload)
     if (old := stale_or_duplicate(previous, modified, digest)) is not None:
         return old

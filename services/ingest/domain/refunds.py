@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.ingest.domain.money import ZERO, fmt, to_decimal
+from services.ingest.domain.money import ZERO, fmt, to_decimal, within_range
 from services.ingest.domain.order_payload import OrderView, RefundEntry
 from services.ingest.domain.times import parse_gmt
 from shared.events.orders import Refund, RefundLine
@@ -31,15 +31,16 @@ def _lines(details: dict, dp: int) -> list[RefundLine]:
     return [RefundLine(line_id=_refunded_item_id(li), product_id=_int_or_none(li.get("product_id")),
                        variation_id=_int_or_none(li.get("variation_id")), sku=(li.get("sku") or None),
                        name=li.get("name") or None, quantity=abs(int(li.get("quantity") or 0)),
-                       total=fmt(abs(to_decimal(li.get("total"))), dp))
-            for li in details.get("line_items") or [] if isinstance(li, dict)]
+                       total=fmt(abs(to_decimal(li.get("total"), f"refund line_items[{n}].total")), dp))
+            for n, li in enumerate(details.get("line_items") or []) if isinstance(li, dict)]
 
 
 def refund_data(view: OrderView, entry: RefundEntry, details: dict | None) -> Refund:
     """The refund as the event carries it. `is_full` is true for the refund that leaves the order
     fully refunded: refunds so far reach the total, or the order is `refunded` and this is its
     newest refund (a merchant can mark an order refunded for less than its total)."""
-    so_far = sum((r.amount for r in view.refunds if r.refund_id <= entry.refund_id), ZERO)
+    so_far = within_range(sum((r.amount for r in view.refunds if r.refund_id <= entry.refund_id), ZERO),
+                          "the sum of refunds[].total")
     newest = view.refunds[-1].refund_id == entry.refund_id
     is_full = so_far >= view.total or (view.status == "refunded" and newest)
     reason = entry.reason
@@ -53,5 +54,5 @@ def refund_data(view: OrderView, entry: RefundEntry, details: dict | None) -> Re
 def refund_time(details: dict | None, fallback: datetime) -> datetime:
     """When the refund was made: the refund's own date when known, else the order's modification."""
     if details is not None:
-        return parse_gmt(details.get("date_created_gmt")) or fallback
+        return parse_gmt(details.get("date_created_gmt"), "refund date_created_gmt") or fallback
     return fallback

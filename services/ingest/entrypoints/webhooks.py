@@ -24,9 +24,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.ingest.adapters.signature import verify
-from services.ingest.domain.delivery import Delivery, InvalidPayload, SnapshotConflict, UnstorableValue
+from services.ingest.domain.delivery import Delivery, Refused, SnapshotConflict
 from services.ingest.domain.stores import MAX_SOURCE_URL
-from services.ingest.pipeline.batch import UNSTORABLE
 from shared.logging import get_logger
 from shared.service.deps import ServiceDep
 
@@ -114,15 +113,15 @@ async def handle(ingest: Ingest, h: Mapping[str, str], body: bytes) -> tuple[int
                         delivery_id=h.get("x-wc-webhook-delivery-id"), webhook_id=h.get("x-wc-webhook-id"))
     try:
         result = await ingest.commit.submit(delivery)
-    except InvalidPayload as exc:
-        metrics.rejected.labels("invalid_payload").inc()
-        return _error(400, "invalid_payload", f"the {delivery.resource} payload is not usable: {exc}")
-    except UnstorableValue:
-        # A value PostgreSQL refuses (e.g. a NUL character inside a string): the caller's data.
-        metrics.rejected.labels("invalid_payload").inc()
-        return _error(400, "invalid_payload", UNSTORABLE)
+    except Refused as exc:
+        # This delivery's own answer, whatever its batch-mates got: its data (400 invalid or out of
+        # range, 413 events Kafka couldn't take) or a bug met on it (500); the pipeline logged why.
+        metrics.rejected.labels(exc.code).inc()
+        message = f"the {delivery.resource} payload is not usable: {exc}" if exc.code == "invalid_payload" else str(exc)
+        return _error(exc.status, exc.code, message)
     except _STORAGE_DOWN as exc:
-        log.error("delivery_not_stored", error=type(exc).__name__, topic=topic)
+        log.error("delivery_not_stored", error=type(exc).__name__, topic=topic, store_id=store.store_id,
+                  delivery_id=delivery.delivery_id)
         return _error(503, "storage_unavailable", "could not store the delivery, retry later")
     return 200, {"outcome": result.outcome, "events": result.events}
 

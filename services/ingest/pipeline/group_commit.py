@@ -3,7 +3,9 @@
 Each delivery waits for the atomic write that holds it to commit, exactly as it would alone, but a
 burst from dozens of stores costs one read and one write statement for the whole batch instead
 of a pair per delivery. Nothing waits on a timer: while a batch commits the next one
-gathers, so a lone delivery goes through at once and a busy ingest batches by itself.
+gathers, so a lone delivery goes through at once and a busy ingest batches by itself. Sharing a
+commit never shares a failure that is one delivery's own (pipeline/batch.py prepares each alone):
+only storage being away fails the whole batch (→ 503 for each).
 
 Up to `lanes` batches are in flight at once, each on a connection its lane holds
 (adapters/lane_connections.py): while PostgreSQL works on one batch, Python derives the next. A
@@ -16,7 +18,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
-from services.ingest.domain.delivery import Delivery, InvalidPayload, Key, Result
+from services.ingest.domain.bounds import EventLimits
+from services.ingest.domain.delivery import Delivery, Key, Refused, Result
 from services.ingest.metrics import IngestMetrics
 from services.ingest.pipeline.batch import BatchStore, ingest_batch
 
@@ -39,9 +42,10 @@ class LaneConnections(Protocol):
 
 class GroupCommit:
     def __init__(self, connections: LaneConnections, metrics: IngestMetrics, max_batch: int = 256, lanes: int = 1,
-                 on_events: Callable[[], None] | None = None) -> None:
-        """`on_events`: called after a batch committed new outbox rows (wakes this process's relay)."""
-        self.connections, self.metrics = connections, metrics
+                 on_events: Callable[[], None] | None = None, limits: EventLimits | None = None) -> None:
+        """`on_events`: called after a batch committed new outbox rows (wakes this process's relay);
+        `limits`: what one delivery's events may be (domain/bounds.py)."""
+        self.connections, self.metrics, self.limits = connections, metrics, limits or EventLimits()
         self.max_batch, self.lanes = max(1, max_batch), max(1, lanes)
         self.on_events = on_events
         self._waiting: list[Waiter] = []
@@ -49,14 +53,14 @@ class GroupCommit:
         self._inflight: dict[asyncio.Task, set[Key]] = {}
 
     async def submit(self, delivery: Delivery) -> Result:
-        """Store and apply one delivery; raises InvalidPayload, or what storage raised."""
+        """Store and apply one delivery; raises its Refused (InvalidPayload, …), or what storage raised."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((delivery, future))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._dispatch())
         # shield: a client hanging up must not cancel a commit other deliveries share.
         result = await asyncio.shield(future)
-        if isinstance(result, InvalidPayload):
+        if isinstance(result, Refused):
             raise result
         return result
 
@@ -106,7 +110,7 @@ class GroupCommit:
         store = None
         try:
             store = await self.connections.take()
-            results = await ingest_batch(store, [d for d, _ in batch], self.metrics)
+            results = await ingest_batch(store, [d for d, _ in batch], self.metrics, self.limits)
         except Exception as exc:  # storage away: every delivery of the batch hears it (→ 503)
             if store is not None:
                 await self.connections.failed(store, exc)

@@ -44,16 +44,16 @@ async def test_one_batch_applies_each_delivery_in_order_and_refuses_only_the_bad
     t = datetime.now(timezone.utc).replace(microsecond=0)
     a1 = order(uid, status="processing", modified=t - timedelta(minutes=1))
     a2 = dict(order(uid, status="completed", modified=t, order_id=a1["id"]))
-    nul = order(uid)
-    nul["status"] = "processing\u0000"  # PostgreSQL's jsonb refuses it: fails the batch's statement
+    nul = order(uid)  # its delivery id holds a NUL, which PostgreSQL refuses: fails the batch's statement
     broken = order(uid)
     broken["line_items"] = [{"id": "not-a-number"}]  # the derivation refuses it
     other = order(uid)
 
-    def d(topic, body):
-        return Delivery(store=store, topic=topic, payload=body, body=orjson.dumps(body))
+    def d(topic, body, delivery_id=None):
+        return Delivery(store=store, topic=topic, payload=body, body=orjson.dumps(body), delivery_id=delivery_id)
 
-    batch = [d("order.created", a1), d("order.updated", a2), d("order.created", nul), d("order.created", broken),
+    batch = [d("order.created", a1), d("order.updated", a2), d("order.created", nul, "d\u0000"),
+             d("order.created", broken),
              d("coupon.created", {"id": 5}), d("order.created", other)]
     results = await _apply(ingest, batch)
 

@@ -69,12 +69,14 @@ class MemoryDeliveryBatch:
             await race()
         return found
 
-    async def write(self, snapshots: dict[Key, tuple[int, dict]], rows: list[DeliveryRow]) -> list[int]:
+    async def write(self, snapshots: dict[Key, tuple[int, str]], rows: list[DeliveryRow]) -> list[int]:
+        """`snapshots`: key → (revision read, new state as JSON), as PgDeliveryBatch takes them."""
         from services.ingest.domain.delivery import SnapshotConflict, UnstorableValue
 
         if self.gate is not None:
             await self.gate.wait()
-        if any(_refused(state) for _, state in snapshots.values()) or any(
+        states = {key: orjson.loads(text) for key, (_, text) in snapshots.items()}
+        if any(_refused(state) for state in states.values()) or any(
                 _refused([r.store_id, r.topic, r.resource, r.resource_id, r.delivery_id, r.webhook_id, r.origin,
                           r.outcome]) for r in rows):
             raise UnstorableValue("invalid byte sequence for encoding \"UTF8\": 0x00")
@@ -83,8 +85,8 @@ class MemoryDeliveryBatch:
             # read as "never seen"); one that doesn't is inserted whatever was read.
             if key in self.snapshots and self.snapshots[key][0] != rev:
                 raise SnapshotConflict("a snapshot changed since it was read")
-        for key, (rev, state) in snapshots.items():
-            self.snapshots[key] = (rev + 1, _copy(state))
+        for key, (rev, _) in snapshots.items():
+            self.snapshots[key] = (rev + 1, states[key])
         known = {e.envelope.id for e in self.outbox.events}
         added = []
         for row in rows:  # the same fact twice in a batch: the first delivery has it

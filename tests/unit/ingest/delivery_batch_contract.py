@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import orjson
 import pytest
 
 from services.ingest.domain.delivery import DeliveryRow, Snapshot, SnapshotConflict, UnstorableValue
@@ -25,6 +26,11 @@ def _row(store_id: str, order_id: int, events: list, outcome: str = "applied") -
                        events=events)
 
 
+def _json(state: dict) -> str:
+    """A snapshot as the pipeline hands it to the store: its JSON."""
+    return orjson.dumps(state).decode()
+
+
 async def check_delivery_batch_contract(batch, store_id: str) -> None:
     a, b = (store_id, "order", "1"), (store_id, "order", "2")
     assert await batch.read({a, b}) == {}  # never seen: absent
@@ -32,7 +38,7 @@ async def check_delivery_batch_contract(batch, store_id: str) -> None:
 
     placed, paid = _event(store_id, 1, "order.placed"), _event(store_id, 1, "order.paid")
     # A fact twice in one batch belongs to the first delivery; a row without events adds none.
-    added = await batch.write({a: (0, {"status": "pending", "n": 1})},
+    added = await batch.write({a: (0, _json({"status": "pending", "n": 1}))},
                               [_row(store_id, 1, [placed]), _row(store_id, 1, [placed, paid]),
                                _row(store_id, 2, [], outcome="ignored_topic")])
     assert added == [1, 1, 0]
@@ -44,19 +50,19 @@ async def check_delivery_batch_contract(batch, store_id: str) -> None:
     # A revision that moved, or a resource that exists when 0 was read (as "never seen"): nothing
     # of the write happens, not even what was right in it.
     completed = _event(store_id, 1, "order.completed")
-    for stale in ({a: (0, {"status": "x"})}, {a: (2, {"status": "x"})},
-                  {b: (0, {"status": "y"}), a: (0, {"status": "x"})}):
+    for stale in ({a: (0, _json({"status": "x"}))}, {a: (2, _json({"status": "x"}))},
+                  {b: (0, _json({"status": "y"})), a: (0, _json({"status": "x"}))}):
         with pytest.raises(SnapshotConflict):
             await batch.write(stale, [_row(store_id, 1, [completed])])
     assert (await batch.read({a, b})) == {a: Snapshot(rev=1, state={"status": "pending", "n": 1})}
 
     # A value PostgreSQL refuses: nothing of the write happens either.
     with pytest.raises(UnstorableValue):
-        await batch.write({a: (1, {"status": "completed\u0000"})}, [_row(store_id, 1, [completed])])
+        await batch.write({a: (1, _json({"status": "completed\u0000"}))}, [_row(store_id, 1, [completed])])
     assert (await batch.read({a}))[a].rev == 1
 
     # The refused writes left no event behind: the outbox takes `completed` now, and not twice.
-    added = await batch.write({a: (1, {"status": "completed"}), b: (0, {"status": "pending"})},
+    added = await batch.write({a: (1, _json({"status": "completed"})), b: (0, _json({"status": "pending"}))},
                               [_row(store_id, 1, [placed, completed]), _row(store_id, 2, [completed])])
     assert added == [1, 0]
     got = await batch.read({a, b})
