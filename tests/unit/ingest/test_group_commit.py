@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 
-from services.ingest.domain.delivery import InvalidPayload, Result
+from services.ingest.domain.delivery import InvalidPayload, Result, ValueOutOfRange
 from services.ingest.metrics import ingest_metrics
 from services.ingest.pipeline import GroupCommit
 from tests.support.fakes.ingest import MemoryDeliveryBatch, MemoryLaneConnections
 from tests.support.ingest_payloads import order_state
-from tests.unit.ingest.deliveries import delivery, figure
+from tests.unit.ingest.deliveries import delivery, figure, store
 
 
 async def _until(predicate, timeout: float = 5.0) -> None:
@@ -64,6 +64,26 @@ async def test_each_delivery_hears_its_own_answer_and_a_refused_one_raises_for_i
     with pytest.raises(InvalidPayload):
         await bad
     assert batch.writes == [1, 2]
+
+
+async def test_a_10e30_quantity_is_refused_for_its_sender_and_its_batch_mates_are_committed():
+    batch = MemoryDeliveryBatch()
+    batch.gate = asyncio.Event()
+    commit, _, _ = _commit(batch)
+    blocker = asyncio.create_task(commit.submit(delivery(order_state("pending", 1, order_id=9), "order.created")))
+    await _until(lambda: len(batch.reads) == 1)
+    absurd = order_state("processing", 1, order_id=5)
+    absurd["line_items"][0]["quantity"] = 1e30
+    bodies = [absurd if n == 4 else order_state("processing", 1, order_id=10 + n) for n in range(8)]
+    tasks = [asyncio.create_task(commit.submit(delivery(body, "order.created", at=store(f"s{n}"))))
+             for n, body in enumerate(bodies)]  # eight stores
+    await _until(lambda: commit.queued == 8)
+    batch.gate.set()
+    assert await blocker == Result("applied", 1)
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(answers[4], ValueOutOfRange) and answers[4].status == 400
+    assert [a for n, a in enumerate(answers) if n != 4] == [Result("applied", 2)] * 7
+    assert batch.writes == [1, 7]
 
 
 class _Down(MemoryDeliveryBatch):

@@ -154,3 +154,51 @@ async def test_events_produced_are_counted_by_type_once_committed():
     await ingest_batch(batch, [delivery(order_state("pending", 1, order_id=n), "order.created") for n in (1, 2)],
                        METRICS)
     assert figure("ingest_events_produced_total", type="order.placed") == before + 2
+
+
+class _Exploding(dict):
+    """A payload that breaks our own code in a way no payload should (stands in for a bug of ours
+    that one delivery's content happens to hit)."""
+
+    def get(self, key, default=None):
+        if key == "line_items":
+            raise RuntimeError("a bug")
+        return super().get(key, default)
+
+
+async def test_whatever_fails_while_one_delivery_is_prepared_is_that_deliverys_answer_alone():
+    batch = MemoryDeliveryBatch()
+    absurd = order_state("processing", 1, order_id=2)
+    absurd["line_items"][0]["quantity"] = 1e30  # int() of it can't be serialized: once a 500 for the batch
+    huge = order_state("processing", 1, order_id=3)
+    huge["line_items"] = [{"id": n} for n in range(1, 10_002)]
+    bug = _Exploding(order_state("processing", 1, order_id=4))
+    year_9999 = order_state("processing", 1, order_id=5, date_paid_gmt="9999-01-01T00:00:00")
+    out_of_range = figure("ingest_deliveries_total", topic="order.created", outcome="value_out_of_range")
+    results = await ingest_batch(batch, [delivery(order_state("processing", 1, order_id=1), "order.created"),
+                                         delivery(absurd, "order.created"), delivery(huge, "order.created"),
+                                         delivery(bug, "order.created"), delivery(year_9999, "order.created"),
+                                         delivery(order_state("processing", 1, order_id=6), "order.created")],
+                                 METRICS)
+    assert results[0] == Result("applied", 2) and results[5] == Result("applied", 2)
+    assert [(r.status, r.code) for r in results[1:5]] == [
+        (400, "value_out_of_range"), (413, "too_many_line_items"), (500, "internal_error"),
+        (400, "value_out_of_range")]
+    assert "line_items[0].quantity" in str(results[1]) and "date_paid_gmt" in str(results[4])
+    assert results[3].detail == "RuntimeError in get"  # what the log says: where, not the payload
+    assert batch.writes == [2]  # one write, with only the two good deliveries
+    assert [r.resource_id for r in batch.rows] == ["1", "6"]
+    assert all(batch.state(_key(n)) is None and _types(batch, n) == [] for n in (2, 3, 4, 5))
+    assert figure("ingest_deliveries_total", topic="order.created", outcome="value_out_of_range") == out_of_range + 2
+
+
+async def test_control_characters_are_stripped_from_what_is_derived_not_from_what_is_kept():
+    batch = MemoryDeliveryBatch()
+    o = order_state("processing", 1)
+    o["billing"]["first_name"] = "An\x00n\x1be"
+    d = delivery(o, "order.created")
+    assert await ingest(batch, d, METRICS) == Result("applied", 2)
+    assert {e.envelope.data["customer"]["first_name"] for e in batch.outbox.events} == {"Anne"}
+    [row] = batch.rows
+    assert row.body == d.body and b"\\u0000" in row.body  # the delivery as received
+    assert [len(p) for p in row.payloads] == [len(e.envelope.to_bytes()) for e in row.events]
