@@ -13,6 +13,7 @@ from services.ingest.domain.delivery import ValueOutOfRange
 
 ZERO = Decimal(0)
 MAX_AMOUNT = Decimal(10) ** 12  # exclusive
+_BELOW_MIN = -MAX_AMOUNT
 MAX_DECIMALS = 6
 
 
@@ -29,15 +30,20 @@ def to_decimal(value: object, field: str = "amount") -> Decimal:
         raise ValueError(f"{field}: not an amount: {value!r}") from None
     if not amount.is_finite():
         raise ValueError(f"{field}: not an amount: {value!r}")
-    return within_range(amount, field, value)
-
-
-def within_range(amount: Decimal, field: str = "amount", shown: object = None) -> Decimal:
-    """`amount`, if within |amount| < 10^12 (a sum may outgrow its parts: sums are checked too)."""
-    if abs(amount) >= MAX_AMOUNT:
-        raise ValueOutOfRange(f"{field}: {shown if shown is not None else amount!s} is beyond the largest amount"
-                              " accepted (|amount| < 10^12)")
+    if not _BELOW_MIN < amount < MAX_AMOUNT:  # two comparisons: this runs for every amount of every order
+        raise _beyond(field, value)
     return amount
+
+
+def within_range(amount: Decimal, field: str = "amount") -> Decimal:
+    """`amount`, if within |amount| < 10^12 (a sum may outgrow its parts: sums are checked too)."""
+    if not _BELOW_MIN < amount < MAX_AMOUNT:
+        raise _beyond(field, amount)
+    return amount
+
+
+def _beyond(field: str, value: object) -> ValueOutOfRange:
+    return ValueOutOfRange(f"{field}: {value} is beyond the largest amount accepted (|amount| < 10^12)")
 
 
 def order_decimals(total: object) -> int:
