@@ -61,7 +61,9 @@ def ops_router(readiness: ReadinessFn) -> APIRouter:
                 response_model=ReadinessOut, responses={503: {"model": ReadinessOut, "description": "Not ready"}})
     async def readyz() -> JSONResponse:
         deps = await readiness()
-        missing = sorted(d for d, s in deps.items() if s != "up")
+        # "degraded: …" is a detail to act on (outbox rows parked), not a reason to take the
+        # instance out of service.
+        missing = sorted(d for d, s in deps.items() if s != "up" and not s.startswith("degraded"))
         return JSONResponse({"ready": not missing, "dependencies": deps, "missing": missing},
                             status_code=200 if not missing else 503)
 

@@ -1,16 +1,17 @@
 """The internal API (bearer token, shared/service/deps.py's RequireToken): stores, secret rotation,
-deliveries, an order's events, replay, outbox depth. Secrets go in, never come out. Routes parse,
+deliveries, an order's events, replay, outbox depth, and the outbox rows the relay parked (list,
+replay, discard). Secrets go in, never come out. Routes parse,
 call one adapter through its typed dependency, and map the records to response models."""
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
 from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
-from services.ingest.adapters.order_outbox import OutboxRecord, PgOrderOutbox
+from services.ingest.adapters.order_outbox import HeldBehind, NotParked, OutboxRecord, ParkedRow, PgOrderOutbox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.domain.stores import MAX_SOURCE_URL, SecretMismatch, Store
 from shared.service.deps import TOKEN_ERRORS, HTTPErrorOut, PoolDep, RequireToken, ServiceDep
@@ -100,12 +101,14 @@ class OrderEventOut(BaseModel):
     created_at: str
     published_at: str | None
     envelope: dict = Field(description="the event exactly as published")
+    parked: str | None = Field(default=None, description="why the relay parked it (GET /outbox/parked), if it did")
 
     @classmethod
     def of(cls, e: OutboxRecord) -> OrderEventOut:
         return cls(seq=e.seq, event_id=e.event_id, type=e.type, topic=e.topic, key=e.key,
                    created_at=e.created_at.isoformat(),
-                   published_at=e.published_at.isoformat() if e.published_at else None, envelope=e.envelope)
+                   published_at=e.published_at.isoformat() if e.published_at else None, envelope=e.envelope,
+                   parked=e.parked)
 
 
 class ReplayOut(BaseModel):
@@ -113,8 +116,46 @@ class ReplayOut(BaseModel):
 
 
 class OutboxStatsOut(BaseModel):
-    depth: int
+    depth: int = Field(description="rows waiting to be published (parked ones not counted)")
     oldest_age_seconds: float
+    parked: int = Field(description="rows parked, waiting for a replay or a discard")
+
+
+class ParkedOut(BaseModel):
+    """An outbox row the relay parked: Kafka refused it for good, or it waits ("held") behind such a
+    row of the same key and subject (one order's events stay in order)."""
+    seq: int
+    event_id: str
+    type: str
+    topic: str
+    key: str
+    subject: str
+    error_type: str = Field(description="Kafka's error, e.g. MessageSizeTooLargeError; \"held\" for a row waiting")
+    reason: str
+    behind: int | None = Field(description="held: the parked row it waits behind")
+    bytes: int = Field(description="size of the event as it would be published (the event holds personal data)")
+    created_at: str
+    parked_at: str
+    discarded_at: str | None
+
+    @classmethod
+    def of(cls, p: ParkedRow) -> ParkedOut:
+        return cls(seq=p.seq, event_id=p.event_id, type=p.event_type, topic=p.topic, key=p.key, subject=p.subject,
+                   error_type=p.error_type, reason=p.reason, behind=p.behind, bytes=p.bytes,
+                   created_at=p.created_at.isoformat(), parked_at=p.parked_at.isoformat(),
+                   discarded_at=p.discarded_at.isoformat() if p.discarded_at else None)
+
+
+class ReleasedOut(BaseModel):
+    seq: int
+    released: list[int] = Field(description="rows back in the publishing queue, in the order they go out")
+
+
+SeqPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="the parked row's outbox seq")]
+_PARKED_ERRORS: dict[int | str, dict] = {
+    404: {"model": HTTPErrorOut, "description": "No such parked row (or it was discarded)"},
+    409: {"model": HTTPErrorOut, "description": "The row waits behind another parked row: act on that one"},
+    **INVALID_REQUEST}
 
 
 def admin_router() -> APIRouter:
@@ -186,5 +227,38 @@ def admin_router() -> APIRouter:
     @router.get("/outbox", summary="Outbox depth and the age of its oldest unpublished row")
     async def outbox_stats(outbox: OrderOutboxDep) -> OutboxStatsOut:
         return OutboxStatsOut(**await outbox.stats())
+
+    @router.get("/outbox/parked", summary="Outbox rows the relay parked, oldest first",
+                description="Rows Kafka refused for good (too large, a record the broker rejects), and the"
+                            " later rows of the same key and subject held behind them. `discarded=true` lists"
+                            " the discarded ones instead.", responses=INVALID_REQUEST)
+    async def outbox_parked(outbox: OrderOutboxDep, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                            discarded: bool = False) -> list[ParkedOut]:
+        return [ParkedOut.of(p) for p in await outbox.parked(limit, discarded)]
+
+    @router.post("/outbox/parked/{seq}/replay", summary="Publish a parked row again, then the rows held behind it",
+                 description="Once the cause is fixed (e.g. the topic's max.message.bytes raised). If Kafka"
+                             " refuses it again it is parked again.", responses=_PARKED_ERRORS)
+    async def replay_parked(seq: SeqPath, outbox: OrderOutboxDep, service: ServiceDep) -> ReleasedOut:
+        try:
+            released = await outbox.replay_parked(seq)
+        except NotParked:
+            raise HTTPException(404, f"no parked outbox row {seq}") from None
+        except HeldBehind as exc:
+            raise HTTPException(409, str(exc)) from None
+        service.runtime.outbox_written.set()  # this process's relay publishes them now
+        return ReleasedOut(seq=released.seq, released=released.released)
+
+    @router.delete("/outbox/parked/{seq}", summary="Never publish a parked row; the rows held behind it go on",
+                   responses=_PARKED_ERRORS)
+    async def discard_parked(seq: SeqPath, outbox: OrderOutboxDep, service: ServiceDep) -> ReleasedOut:
+        try:
+            released = await outbox.discard_parked(seq)
+        except NotParked:
+            raise HTTPException(404, f"no parked outbox row {seq}") from None
+        except HeldBehind as exc:
+            raise HTTPException(409, str(exc)) from None
+        service.runtime.outbox_written.set()
+        return ReleasedOut(seq=released.seq, released=released.released)
 
     return router
