@@ -200,10 +200,12 @@ async def _release(conn: asyncpg.Connection, seq: int, *, discard: bool) -> Rele
 # --- The relay ------------------------------------------------------------------------------------
 
 # The rows to publish next, with the parked row each must wait behind (same key and subject), if any.
+# The per-row lookup runs only when some row is parked at all (an InitPlan, evaluated once).
 _NEXT = (
     "SELECT o.seq, o.event_type, o.event_id, o.topic, o.key, o.subject, o.payload, o.created_at,"
-    " (SELECT p.seq FROM outbox_parked p WHERE p.key = o.key AND p.subject = o.subject"
-    "  AND p.behind IS NULL AND p.discarded_at IS NULL ORDER BY p.seq LIMIT 1) AS behind"
+    " CASE WHEN (SELECT EXISTS (SELECT 1 FROM outbox_parked WHERE behind IS NULL AND discarded_at IS NULL))"
+    " THEN (SELECT min(p.seq) FROM outbox_parked p WHERE p.key = o.key AND p.subject = o.subject"
+    "  AND p.behind IS NULL AND p.discarded_at IS NULL) END AS behind"
     f" FROM outbox o WHERE {_WAITING} ORDER BY o.seq LIMIT $1")
 _PARK = ("INSERT INTO outbox_parked (seq, key, subject, error_type, reason, behind)"
          " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])")
