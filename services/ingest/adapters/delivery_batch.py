@@ -14,8 +14,9 @@ trip costs more than anything ingest computes, README "Benchmarks"):
 
 The write is given text and bytes only — each snapshot's JSON, each event's envelope as the
 pipeline serialized and checked it — so a delivery's content can't fail it here for anyone else.
-Driver errors are translated here: a value PostgreSQL refuses (asyncpg.DataError) is
-`UnstorableValue`, a moved snapshot is `SnapshotConflict` (both in domain/delivery.py).
+Driver errors are translated here: a value PostgreSQL refuses (asyncpg.DataError, or one past a
+limit such as an index entry's size) is `UnstorableValue`, a moved snapshot is `SnapshotConflict`
+(both in domain/delivery.py).
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ class PgDeliveryBatch:
                                                           *_columns(deliveries, 9))
         except asyncpg.SerializationError as exc:
             raise SnapshotConflict(str(exc)) from exc
-        except asyncpg.DataError as exc:
+        except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as exc:  # the same every time
             raise UnstorableValue(str(exc)) from exc
         by_row = dict(zip(row_nos, counts))
         return [by_row.get(i, 0) for i in range(1, len(rows) + 1)]

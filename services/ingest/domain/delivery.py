@@ -19,6 +19,7 @@ from services.ingest.domain.stores import Store
 from shared.events.envelope import Outgoing
 
 Key = tuple[str, str, str]  # (store_id, resource, resource_id): one snapshot
+MAX_ID_DIGITS = 20
 
 
 class Refused(Exception):
@@ -85,8 +86,13 @@ class Delivery:
 
     @property
     def resource_id(self) -> str | None:
+        """The id as text, if it can be one: digits, at most 20 of them (WooCommerce ids are MySQL
+        BIGINT UNSIGNED; a longer one is no id, and would not even fit PostgreSQL's index)."""
         rid = self.payload.get("id")
-        return str(rid) if isinstance(rid, (int, str)) and str(rid).strip().isdigit() else None
+        if isinstance(rid, bool) or not isinstance(rid, (int, str)):
+            return None
+        text = str(rid)
+        return text if len(text.strip()) <= MAX_ID_DIGITS and text.strip().isdigit() else None
 
     @property
     def key(self) -> Key:

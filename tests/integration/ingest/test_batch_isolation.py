@@ -6,9 +6,14 @@ sharing one commit."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import orjson
 from prometheus_client import REGISTRY
+
+from services.ingest.adapters.delivery_batch import PgDeliveryBatch
+from services.ingest.domain.delivery import Delivery, Result
+from services.ingest.pipeline import ingest_batch
 
 from tests.integration.ingest.conftest import TOKEN
 from tests.support.woo import deliver, order
@@ -97,3 +102,27 @@ async def _lane_waits(ingest) -> bool:
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         " AND query LIKE 'WITH saved AS (INSERT INTO snapshots%'")
     return len(rows) == 1
+
+
+def _digits(n: int) -> str:
+    return "".join(random.choice("0123456789") for _ in range(n))  # random: it doesn't compress
+
+
+async def test_a_value_past_what_postgresql_indexes_fails_no_batch_mate(ingest, uid):
+    """Values over the size of an index entry (not a DataError): once the whole batch's statement
+    failed on them and every delivery of the batch got 503. An id of 10,000 digits is no id (the
+    row is kept, without it); a delivery id that long — the edge caps the header, reconciliation or
+    a future path may not — refuses its delivery alone."""
+    store = await ingest.app.state.service.stores.by_source(ingest.source)
+    coupon = {"id": _digits(10_000), "code": "x"}
+    batch = [(order(uid), "order.created", None), (coupon, "coupon.created", None), (order(uid), "order.created", None),
+             (order(uid), "order.created", _digits(10_000))]
+    async with ingest.pool.acquire() as conn:
+        results = await ingest_batch(PgDeliveryBatch(conn), [
+            Delivery(store=store, topic=t, payload=b, body=orjson.dumps(b), delivery_id=d) for b, t, d in batch],
+            ingest.app.state.service.metrics)
+    assert results[:3] == [Result("applied", 2), Result("ignored_topic", 0), Result("applied", 2)]
+    assert (results[3].status, results[3].code) == (400, "unstorable_value")
+    rows = await ingest.deliveries()
+    assert [(r["topic"], r["resource_id"]) for r in rows] == [
+        ("order.created", str(batch[0][0]["id"])), ("coupon.created", None), ("order.created", str(batch[2][0]["id"]))]

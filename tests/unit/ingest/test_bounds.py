@@ -155,3 +155,11 @@ def test_stripping_keeps_tab_newline_carriage_return_and_cleans_keys_too():
                                                  "list": ["x", None, {"y": "z"}]}
     assert dirty["na\x00me"] == "A\x00n\u0007n\x9be"  # a copy: the delivery as received is untouched
     assert without_control_characters(None) is None and without_control_characters("a\x00") == "a"
+
+
+def test_a_resource_id_is_at_most_20_digits():
+    from tests.unit.ingest.deliveries import delivery
+
+    assert delivery({"id": 2**64 - 1}).resource_id == "18446744073709551615"  # BIGINT UNSIGNED's largest
+    assert delivery({"id": "1" * 21}).resource_id is None and delivery({"id": True}).resource_id is None
+    assert delivery({"id": " 727 "}).resource_id == " 727 "
