@@ -64,7 +64,7 @@ async def test_starts_without_dependencies_and_reconnects(stack, uid, tmp_path):
                     break
                 await asyncio.sleep(0.2)
             assert r.status_code == 200, r.text
-            assert r.json()["dependencies"] == {"postgres": "up", "kafka": "up", "consumer": "up"}
+            assert r.json()["dependencies"] == {"postgres": "up", "kafka": "up", "consumer": "up", "outbox": "up"}
             r = await client.get(f"{base}/messages", params=history, headers=AUTH)
             assert (r.status_code, r.json()) == (200, [])
             assert (await client.get(f"{base}/messages", params=history)).status_code == 401
