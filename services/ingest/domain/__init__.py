@@ -8,8 +8,9 @@ each return a Derivation(events, snapshot, outcome): the events to write to the 
 the snapshot to store for (store, resource, id) — None means keep the old one — and the outcome.
 Modules: orders, customers, products (one derivation each); order_payload, refunds, tracking
 (reading order payloads); freshness (stale / duplicate / newer against the snapshot); money,
-times, text; derivation (StoreContext, Derivation, outcomes, event building); stores (a
-registered store) and delivery (what ingest is given, its result, the records it stores).
+times, text (with their ranges); bounds (what one delivery's events may be and hold: sizes,
+64-bit integers); derivation (StoreContext, Derivation, outcomes, event building); stores (a
+registered store) and delivery (what ingest is given, its result or refusal, the records it stores).
 """
 from services.ingest.domain.customers import derive_customer_events
 from services.ingest.domain.derivation import (APPLIED, DUPLICATE, ERROR_BODY, IGNORED, PARKED, STALE,
