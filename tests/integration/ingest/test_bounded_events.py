@@ -170,6 +170,9 @@ async def test_a_row_kafka_refuses_is_parked_and_never_blocks_the_others(lone, u
     assert parked["bytes"] > 1_048_576 and "max_request_size" in parked["reason"]
     assert parked["key"] == f"a-{uid}:c1" and parked["subject"] == "order/1" and parked["topic"] == "orders.v1"
     assert _parked_total("MessageSizeTooLargeError") == too_large + 1
+    [event] = (await http.get("/stores/a/orders/1/events", headers=AUTH)).json()
+    assert event["seq"] == big and event["published_at"] is None
+    assert event["parked"].startswith("MessageSizeTooLargeError: ")
     await _gauge(1)
     ready = await http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["dependencies"]["outbox"].startswith("degraded: 1 parked")
