@@ -12,6 +12,7 @@ without its token fails).
 """
 from __future__ import annotations
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
@@ -25,12 +26,13 @@ FACTORIES = {"ingest": apps.ingest, "notifier": apps.notifier, "loyalty": apps.l
 
 
 # (service, path, check) → the reproducer of a mismatch in code this suite doesn't own. While it is
-# listed, that one check is off for that one path (every other check there still runs) and
-# test_known_mismatches_still_reproduce (xfail) tries the reproducer; once it's fixed, drop the entry.
+# listed, that one check is off for that one path (every other check there still runs), and an
+# xfail test below reproduces it; once it's fixed (the test XPASSes), drop both.
+ALLOW_ON_STORES = ("OPTIONS /stores (or PUT, DELETE) → 405 with `Allow: GET`, where GET and POST are served:"
+                   " Starlette's router answers 405 from the first route whose path matches (GET /stores) and"
+                   " lists only that route's methods")
 KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {
-    ("ingest", "/stores", "allow_header_conformance"):
-        "OPTIONS /stores (or PUT, DELETE) → 405 with `Allow: GET`, where GET and POST are served: Starlette's"
-        " router answers 405 from the first route whose path matches (GET /stores) and lists only its methods",
+    ("ingest", "/stores", "allow_header_conformance"): ALLOW_ON_STORES,
 }
 
 
@@ -61,7 +63,10 @@ SETTINGS = hypothesis.settings(deadline=None, suppress_health_check=list(hypothe
 
 def _exercise(case: Case, service) -> None:
     assert_scratch(case)
-    case.call_and_validate(base_url=service.url, timeout=10)  # the token: the config's auth
+    sent = {"base_url": service.url, "timeout": 10}  # the token: the config's auth
+    response = case.call(**sent)
+    response = service.answer_after_outage(response.status_code, lambda: case.call(**sent)) or response
+    case.validate_response(response, transport_kwargs=sent)
     assert service.alive(), service.log_tail()
 
 
@@ -103,7 +108,7 @@ def test_ingest_api_stateful(fuzzed):
     next), so hypothesis can't always replay one exactly and says so (Flaky). schemathesis' own
     runner takes that as it is, and so does this test: what decides is whether any step failed a
     check as it ran — every failure is kept the moment it happens and raised as it was."""
-    url, failures, steps = fuzzed["ingest"].url, [], []
+    service, failures, steps = fuzzed["ingest"], [], []
 
     class Links(STATEFUL.as_state_machine()):
         def before_call(self, case: Case) -> None:
@@ -118,7 +123,11 @@ def test_ingest_api_stateful(fuzzed):
             steps.append(case.operation.label)
 
         def get_call_kwargs(self, case: Case) -> dict:
-            return {"base_url": url, "timeout": 10}
+            return {"base_url": service.url, "timeout": 10}
+
+        def call(self, case: Case, **kwargs):
+            response = case.call(**kwargs)
+            return service.answer_after_outage(response.status_code, lambda: case.call(**kwargs)) or response
 
         def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
             try:
@@ -133,24 +142,17 @@ def test_ingest_api_stateful(fuzzed):
         if failures or not steps:
             raise (failures[0] if failures else AssertionError("no step ran")) from None
     assert len(set(steps)) > 3, steps  # the links were followed, not just the first operations
-    assert fuzzed["ingest"].alive(), fuzzed["ingest"].log_tail()
+    assert service.alive(), service.log_tail()
 
 
 @pytest.mark.parametrize("name", list(FACTORIES))
 def test_served_documents_are_the_ones_fuzzed(fuzzed, name):
-    import httpx
-
     served = httpx.get(f"{fuzzed[name].url}/openapi.json", timeout=10).json()
     assert served == FACTORIES[name]().openapi()
 
 
-@pytest.mark.xfail(strict=False, reason="; ".join(KNOWN_MISMATCHES.values()) or "nothing known")
-@pytest.mark.parametrize("known", list(KNOWN_MISMATCHES) or [None])
-def test_known_mismatches_still_reproduce(fuzzed, known):
-    """Passes (XPASS) once the owner fixed it: then drop the KNOWN_MISMATCHES entry."""
-    import httpx
-
-    if known == ("ingest", "/stores", "allow_header_conformance"):
-        r = httpx.request("OPTIONS", f"{fuzzed['ingest'].url}/stores", headers=AUTH, timeout=10)
-        assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}, (
-            r.headers.get("allow"))
+@pytest.mark.xfail(strict=False, reason=ALLOW_ON_STORES)
+def test_a_405_on_stores_allows_get_and_post(fuzzed):
+    r = httpx.request("OPTIONS", f"{fuzzed['ingest'].url}/stores", headers=AUTH, timeout=10)
+    assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}, (
+        r.headers.get("allow"))
