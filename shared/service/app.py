@@ -26,6 +26,7 @@ class ServiceApp(FastAPI):
     path can also be declared as a normal route, so it stays in the OpenAPI document."""
 
     fast_routes: dict[tuple[str, str], ASGIEndpoint]
+    served_routes: list  # every APIRoute of the app, flat
     # What shared/service/serve.py serves it with (timeouts, limits: ServingSettings) and the
     # service's name for the serving layer's metrics.
     settings: ServingSettings
@@ -57,7 +58,9 @@ def build_app(*, title: str, description: str, runtime: Runtime, routers: list[A
     app.settings, app.service_name = runtime.settings, runtime.service
     app.state.service = service  # what shared/service/deps.py hands to routes
     install_error_handlers(app)
-    app.include_router(ops_router(runtime.readiness))
-    for r in routers:
+    every = [ops_router(runtime.readiness), *routers]
+    for r in every:
         app.include_router(r)
+    # Every route as declared (FastAPI nests included routers): what a 405's Allow names.
+    app.served_routes = [route for r in every for route in r.routes]
     return app

@@ -76,6 +76,22 @@ def ops_router(readiness: ReadinessFn) -> APIRouter:
 
 def install_error_handlers(app: FastAPI) -> None:
     import asyncpg
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.routing import Match
+
+    # Starlette answers 405 from the first route whose path matches and lists only that route's
+    # methods (GET /stores hides POST /stores): name every method the path is served with.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code != 405:
+            return await http_exception_handler(request, exc)
+        methods = set()
+        for route in getattr(request.app, "served_routes", request.app.router.routes):
+            if route.matches(request.scope)[0] != Match.NONE:
+                methods |= set(getattr(route, "methods", None) or ())
+        allow = ", ".join(sorted(methods)) or (exc.headers or {}).get("Allow", "")
+        return JSONResponse({"detail": exc.detail}, status_code=405, headers={"Allow": allow})
 
     # Safety nets: input PostgreSQL refuses (a NUL character, an impossible value) or a duplicate
     # of something unique is the caller's mistake — say so with a 4xx, never a 500.

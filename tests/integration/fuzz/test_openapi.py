@@ -26,14 +26,9 @@ FACTORIES = {"ingest": apps.ingest, "notifier": apps.notifier, "loyalty": apps.l
 
 
 # (service, path, check) → the reproducer of a mismatch in code this suite doesn't own. While it is
-# listed, that one check is off for that one path (every other check there still runs), and an
-# xfail test below reproduces it; once it's fixed (the test XPASSes), drop both.
-ALLOW_ON_STORES = ("OPTIONS /stores (or PUT, DELETE) → 405 with `Allow: GET`, where GET and POST are served:"
-                   " Starlette's router answers 405 from the first route whose path matches (GET /stores) and"
-                   " lists only that route's methods")
-KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {
-    ("ingest", "/stores", "allow_header_conformance"): ALLOW_ON_STORES,
-}
+# listed, that one check is off for that one path (every other check there still runs); none is
+# known today.
+KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {}
 
 
 def _config(service: str) -> schemathesis.Config:
@@ -151,8 +146,9 @@ def test_served_documents_are_the_ones_fuzzed(fuzzed, name):
     assert served == FACTORIES[name]().openapi()
 
 
-@pytest.mark.xfail(strict=False, reason=ALLOW_ON_STORES)
 def test_a_405_on_stores_allows_get_and_post(fuzzed):
+    """Starlette alone would answer from the first route whose path matches (GET /stores) and list
+    only GET: shared/service/ops.py names every method the path is served with."""
     r = httpx.request("OPTIONS", f"{fuzzed['ingest'].url}/stores", headers=AUTH, timeout=10)
     assert r.status_code == 405 and {m.strip() for m in r.headers["allow"].split(",")} == {"GET", "POST"}, (
         r.headers.get("allow"))
