@@ -95,7 +95,10 @@ class _Plan:
         v, prev, modified = self.view, self.prev, self.view.modified
         out: list[Outgoing] = []
         if self.seen and (prev.get("deleted") or self.topic == "order.restored"):
-            out.append(self._emit("order.restored", moment=modified, discriminator=self.tag, time=self.at))
+            # Where it came back from is the trash (WooCommerce restores only from there); the
+            # status it returned to is the event's `status`.
+            out.append(self._emit("order.restored", moment=modified, discriminator=self.tag, time=self.at,
+                                  previous_status="trash"))
         if not self.seen:
             out.append(self._emit("order.placed", moment=stamp(v.created_at) or modified, time=v.created_at))
         if v.is_paid and not prev.get("paid"):

@@ -298,3 +298,33 @@ def test_a_pre_trash_state_from_the_same_second_does_not_resurrect():
     assert c.snapshot["deleted"] is True
     c.deliver(late, "order.restored")  # an explicit restore of that state does bring it back
     assert c.types[-1] == "order.restored"
+
+
+@pytest.mark.parametrize("returned_to", ["processing", "on-hold", "completed"])
+def test_restored_says_it_came_back_from_the_trash_and_to_which_status(returned_to):
+    """The real order example, trashed by webhook ({"id"} only), then restored to a status:
+    previous_status is where it came back from, status is where it returned to."""
+    c = chain()
+    c.deliver(payload("order.v3.docs.json"), "order.created")
+    c.deliver({"id": 727}, "order.deleted", now=NOW)
+    c.deliver(order_state(returned_to, 5, paid_minute=0), "order.restored")
+    [restored] = c.of_type("order.restored")
+    assert restored.envelope.data["previous_status"] == "trash"
+    assert restored.envelope.data["status"] == returned_to
+    # the facts after it still say what the order was before the trash
+    for e in c.events[c.events.index(restored) + 1:]:
+        assert e.envelope.data["previous_status"] == "processing"
+    assert_valid(c.events)
+
+
+def test_restored_trashed_by_a_full_payload_says_trash_too():
+    c = chain()
+    c.deliver(payload("order-partially-refunded.ios-fixture.json"), "order.created")
+    body = payload("order-partially-refunded.ios-fixture.json")
+    status = body["status"]
+    trashed = dict(body, status="trash", date_modified_gmt="2030-01-01T00:00:00")
+    c.deliver(trashed, "order.updated")
+    restored_body = dict(body, date_modified_gmt="2030-01-01T00:01:00")
+    c.deliver(restored_body, "order.restored")
+    [restored] = c.of_type("order.restored")
+    assert (restored.envelope.data["previous_status"], restored.envelope.data["status"]) == ("trash", status)
