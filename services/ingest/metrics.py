@@ -17,7 +17,7 @@ class IngestMetrics:
         self.events_produced = Counter("ingest_events_produced_total", "Lifecycle events written to the outbox",
                                        ["type"])
         self.webhooks_disabled = Gauge("ingest_webhooks_disabled", "Store webhooks WooCommerce disabled",
-                                       ["store"])
+                                       ["store"], multiprocess_mode="mostrecent")
         self.batch_size = Histogram("ingest_commit_batch_deliveries", "Deliveries committed per transaction",
                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
         self.conflicts = Counter("ingest_snapshot_conflicts_total",
@@ -25,6 +25,10 @@ class IngestMetrics:
                                  " *.created came for a resource already known (its read had been skipped)")
         self.reconciled = Counter("ingest_reconciled_resources_total", "Resources pulled by reconciliation",
                                   ["resource", "outcome"])
+        self.weak_secrets = Gauge("ingest_stores_weak_secret",
+                                  "Stores whose current webhook secret is weak (under 16 characters or low"
+                                  " entropy): counted at every registration, rotation and secrets sweep",
+                                  multiprocess_mode="mostrecent")
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 
 from services.ingest.adapters.secret_box import SecretBox, SecretUnreadable
-from services.ingest.domain.stores import SecretMismatch, Store, normalize_source, source_key
+from services.ingest.domain.stores import SecretMismatch, Store, normalize_source, secret_weakness, source_key
+from services.ingest.metrics import ingest_metrics
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -203,7 +204,20 @@ class PgStores:
                       hint="the key that sealed them is not in AFTERCART_INGEST_SECRETS_KEYS")
         if done or erased:
             log.info("store_secrets_resealed", resealed=done, expired_previous_erased=erased)
+        await self.count_weak_secrets()
         return {"resealed": done, "unreadable": len(unreadable), "expired_previous_erased": erased}
+
+    async def count_weak_secrets(self) -> int:
+        """Stores whose current webhook secret is weak; sets the ingest_stores_weak_secret gauge."""
+        weak = 0
+        for row in await self.pool.fetch("SELECT webhook_secret, secrets_key_id FROM stores"):
+            try:
+                secret = row["webhook_secret"] if row["secrets_key_id"] is None else self.box.open(row["webhook_secret"])
+            except SecretUnreadable:
+                continue  # reported by reseal (store_secrets_unreadable)
+            weak += secret_weakness(secret) is not None
+        ingest_metrics().weak_secrets.set(weak)
+        return weak
 
     def _forget(self) -> None:
         self._hits.clear()

@@ -19,6 +19,12 @@ from functools import cached_property
 
 from services.ingest.domain.derivation import StoreContext
 
+# A webhook secret is whatever the store owner typed in WooCommerce (it accepts any): ingest takes
+# any non-empty one up to MAX_SECRET characters, and warns about a weak one (secret_warnings).
+MAX_SECRET = 256
+STRONG_SECRET_LENGTH = 16
+WEAK_SECRET = "weak_secret"
+
 # Longest X-WC-Webhook-Source (and registered source URL) there is: home URLs are short, and a
 # longer header is refused before any lookup, so nobody can make ingest remember long strings.
 MAX_SOURCE_URL = 2_048
@@ -60,6 +66,23 @@ class Store:
     @property
     def has_rest_access(self) -> bool:
         return bool(self.rest_url and self.consumer_key and self.consumer_secret)
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why a webhook secret is weak ("short": under 16 characters; "low_entropy": few distinct
+    characters, or one character class only and under 24 characters), or None. Never the secret itself."""
+    if len(secret) < STRONG_SECRET_LENGTH:
+        return "short"
+    classes = sum(any(test(c) for c in secret) for test in (str.islower, str.isupper, str.isdigit))
+    classes += any(not c.isalnum() for c in secret)
+    if len(set(secret)) < 8 or (classes < 2 and len(secret) < 24):
+        return "low_entropy"
+    return None
+
+
+def secret_warnings(secret: str) -> list[str]:
+    """The warnings a registration or rotation with this secret answers with ([] for a strong one)."""
+    return [WEAK_SECRET] if secret_weakness(secret) else []
 
 
 def normalize_source(url: str) -> str:

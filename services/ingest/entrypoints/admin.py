@@ -13,9 +13,13 @@ from pydantic import BaseModel, Field, HttpUrl
 from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
 from services.ingest.adapters.order_outbox import HeldBehind, NotParked, OutboxRecord, ParkedRow, PgOrderOutbox
 from services.ingest.adapters.stores import PgStores
-from services.ingest.domain.stores import MAX_SOURCE_URL, SecretMismatch, Store
+from services.ingest.domain.stores import (MAX_SECRET, MAX_SOURCE_URL, SecretMismatch, Store, secret_warnings,
+                                           secret_weakness)
 from shared.service.deps import TOKEN_ERRORS, HTTPErrorOut, PoolDep, RequireToken, ServiceDep
+from shared.logging import get_logger
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE, ProblemOut
+
+log = get_logger(__name__)
 
 
 # The adapters bootstrap built, once storage is connected (PoolDep answers 503 until then).
@@ -40,8 +44,10 @@ class StoreIn(BaseModel):
     store_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$", description="short stable id")
     source_url: HttpUrl = Field(max_length=MAX_SOURCE_URL,
                                 description="the store's home URL as sent in X-WC-Webhook-Source")
-    webhook_secret: str = Field(min_length=16, max_length=200,
-                                description="for an existing store, its current secret (change it by rotation)")
+    webhook_secret: str = Field(min_length=1, max_length=MAX_SECRET,
+                                description="the secret typed in the store's WooCommerce webhooks (any, as"
+                                            " WooCommerce accepts; under 16 characters or low entropy is"
+                                            " accepted with the warning weak_secret)")
     rest_url: HttpUrl | None = Field(default=None, max_length=MAX_SOURCE_URL,
                                      description="base URL of the store's site for the REST API")
     consumer_key: str | None = Field(default=None, max_length=200)
@@ -51,7 +57,8 @@ class StoreIn(BaseModel):
 
 
 class RotateIn(BaseModel):
-    new_secret: str = Field(min_length=16, max_length=200)
+    new_secret: str = Field(min_length=1, max_length=MAX_SECRET,
+                            description="any non-empty secret; a weak one is accepted with the warning weak_secret")
     overlap_seconds: int | None = Field(default=None, ge=0, le=30 * 86400,
                                         description="how long the old secret stays valid")
 
@@ -64,12 +71,26 @@ class StoreOut(BaseModel):
     timezone: str
     locale: str | None
     previous_secret_until: str | None = Field(description="ISO time until which the previous secret is accepted")
+    warnings: list[str] = Field(default_factory=list,
+                                description="weak_secret: the webhook secret just set is under 16 characters or"
+                                            " low entropy (accepted; rotate to a long random one when you can)")
 
     @classmethod
-    def of(cls, s: Store) -> StoreOut:
+    def of(cls, s: Store, warnings: list[str] | None = None) -> StoreOut:
         return cls(store_id=s.store_id, source_url=s.source_url, rest_url=s.rest_url, timezone=s.timezone,
                    locale=s.locale,
-                   previous_secret_until=s.previous_secret_until.isoformat() if s.previous_secret_until else None)
+                   previous_secret_until=s.previous_secret_until.isoformat() if s.previous_secret_until else None,
+                   warnings=warnings or [])
+
+
+async def _secret_set(stores: PgStores, store: Store, secret: str, action: str) -> list[str]:
+    """The warnings of a secret just set: a weak one is logged (why, never the secret) and counted."""
+    warnings = secret_warnings(secret)
+    if warnings:
+        log.warning("store_secret_weak", store_id=store.store_id, action=action, reason=secret_weakness(secret),
+                    hint="accepted; rotate to a long random secret (WooCommerce webhook settings) when you can")
+    await stores.count_weak_secrets()
+    return warnings
 
 
 class DeliveryOut(BaseModel):
@@ -180,7 +201,7 @@ def admin_router() -> APIRouter:
                 error="secret_mismatch",
                 message=f"store {body.store_id} is registered with another webhook secret; change it with"
                         f" POST /stores/{body.store_id}/rotate-secret").model_dump())
-        return StoreOut.of(store)
+        return StoreOut.of(store, await _secret_set(stores, store, body.webhook_secret, "register"))
 
     @router.get("/stores", summary="List stores (no secrets)")
     async def list_stores(stores: StoresDep) -> list[StoreOut]:
@@ -196,7 +217,7 @@ def admin_router() -> APIRouter:
         store = await stores.rotate_secret(store_id, body.new_secret, overlap)
         if store is None:
             raise HTTPException(404, "no such store")
-        return StoreOut.of(store)
+        return StoreOut.of(store, await _secret_set(stores, store, body.new_secret, "rotate"))
 
     @router.get("/deliveries", summary="Look deliveries up by delivery id or order id",
                 responses={**INVALID_VALUE, **INVALID_REQUEST})
