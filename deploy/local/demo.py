@@ -41,11 +41,13 @@ def _demo_mail(s: StackSettings) -> list[dict]:
 def run_demo() -> None:
     s = StackSettings()
     ingest = services.component(s, "ingest").address
-    r = httpx.post(f"{ingest}/stores", headers=api_auth("ingest"), timeout=10, json={
-        "store_id": "demo", "source_url": f"http://{s.host}:{SIM_PORT}/", "webhook_secret": DEMO_SECRET,
-        "rest_url": f"http://{s.host}:{SIM_PORT}", "consumer_key": DEMO_CK, "consumer_secret": DEMO_CS,
-        "timezone": "Europe/Paris", "locale": "en_GB"})
-    if r.status_code != 201:
+    fields = {"source_url": f"http://{s.host}:{SIM_PORT}/", "rest_url": f"http://{s.host}:{SIM_PORT}",
+              "consumer_key": DEMO_CK, "consumer_secret": DEMO_CS, "timezone": "Europe/Paris", "locale": "en_GB"}
+    r = httpx.post(f"{ingest}/stores", headers=api_auth("ingest"), timeout=10,
+                   json={"store_id": "demo", "webhook_secret": DEMO_SECRET, **fields})
+    if r.status_code == 409:  # registered by an earlier demo: registration is explicit, a change a PATCH
+        r = httpx.patch(f"{ingest}/stores/demo", headers=api_auth("ingest"), timeout=10, json=fields)
+    if r.status_code not in (200, 201):
         raise procs.StackError(f"could not register the demo store with ingest: {r.status_code} {r.text}")
     known = _demo_mail(s)
     before = len(known)

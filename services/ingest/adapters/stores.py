@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 
 from services.ingest.adapters.secret_box import SecretBox, SecretUnreadable
-from services.ingest.domain.stores import SecretMismatch, Store, normalize_source, secret_weakness, source_key
+from services.ingest.domain.stores import (Store, StoreExists, changed, normalize_source, secret_weakness,
+                                           source_key)
 from services.ingest.metrics import ingest_metrics
 from shared.logging import get_logger
 
@@ -122,36 +123,36 @@ class PgStores:
     async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
                        consumer_key: str | None, consumer_secret: str | None, timezone_name: str,
                        locale: str | None) -> Store:
-        """Create a store, or update an existing one registered with this same webhook secret
-        (raises SecretMismatch for any other: a secret changes by rotate_secret only)."""
-        source = normalize_source(source_url)
+        """Create a store; an id already registered raises StoreExists and nothing changes (a
+        store changes by update, its secret by rotate_secret). A source URL another store has
+        raises asyncpg's UniqueViolationError (a 409)."""
+        fresh = Store(store_id=store_id, source_url=normalize_source(source_url), webhook_secret=webhook_secret,
+                      previous_secret=None, previous_secret_until=None, rest_url=rest_url,
+                      consumer_key=consumer_key, consumer_secret=consumer_secret, timezone=timezone_name,
+                      locale=locale)
+        inserted = await self.pool.fetchval(
+            "INSERT INTO stores (store_id, source_url, webhook_secret, previous_secret, previous_secret_until,"
+            " consumer_key, consumer_secret, secrets_key_id, rest_url, timezone, locale)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (store_id) DO NOTHING RETURNING 1",
+            store_id, fresh.source_url, *self._sealed(fresh)[1:], rest_url, timezone_name, locale)
+        if not inserted:
+            raise StoreExists(store_id)
+        self._forget()
+        return fresh
+
+    async def update(self, store_id: str, changes: dict[str, str | None]) -> Store | None:
+        """Set the fields of `changes` (domain/stores.py's UPDATABLE: source URL, REST access, time
+        zone, locale; never a secret); None for an unknown store. A source URL another store has
+        raises asyncpg's UniqueViolationError (a 409)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            for _ in range(2):  # a concurrent first registration of the same id: compare with it
-                row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM stores WHERE store_id = $1 FOR UPDATE", store_id)
-                if row is not None:
-                    break
-                fresh = Store(store_id=store_id, source_url=source, webhook_secret=webhook_secret,
-                              previous_secret=None, previous_secret_until=None, rest_url=rest_url,
-                              consumer_key=consumer_key, consumer_secret=consumer_secret, timezone=timezone_name,
-                              locale=locale)
-                inserted = await conn.fetchval(
-                    "INSERT INTO stores (store_id, source_url, webhook_secret, previous_secret, previous_secret_until,"
-                    " consumer_key, consumer_secret, secrets_key_id, rest_url, timezone, locale)"
-                    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (store_id) DO NOTHING RETURNING 1",
-                    store_id, source, *self._sealed(fresh)[1:], rest_url, timezone_name, locale)
-                if inserted:
-                    self._forget()
-                    return fresh
-            current = self._open(row)
-            if not current.has_secret(webhook_secret):
-                raise SecretMismatch(store_id)
-            updated = Store(store_id=store_id, source_url=source, webhook_secret=current.webhook_secret,
-                            previous_secret=current.previous_secret,
-                            previous_secret_until=current.previous_secret_until, rest_url=rest_url,
-                            consumer_key=consumer_key, consumer_secret=consumer_secret, timezone=timezone_name,
-                            locale=locale)
+            current = self._open(await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM stores WHERE store_id = $1 FOR UPDATE", store_id))
+            if current is None:
+                return None
+            updated = changed(current, changes)
             await conn.execute("UPDATE stores SET source_url = $2, rest_url = $3, timezone = $4, locale = $5"
-                               " WHERE store_id = $1", store_id, source, rest_url, timezone_name, locale)
+                               " WHERE store_id = $1", store_id, updated.source_url, updated.rest_url,
+                               updated.timezone, updated.locale)
             await conn.execute(_SEAL, *self._sealed(updated))
         self._forget()
         return updated

@@ -1,19 +1,20 @@
 """A store registered with ingest: its site URL, webhook secrets (with a rotation overlap), REST
 credentials, time zone and locale. adapters/stores.py keeps them in PostgreSQL, secrets encrypted.
 
-What registering and rotating mean (README "Connecting a WooCommerce store"):
-- registering a new store id stores its one webhook secret;
-- registering an existing id again is idempotent: with the store's current webhook secret it
-  updates the other fields (source URL, REST access, time zone, locale) and leaves the secrets as
-  they are; with any other secret it is refused (SecretMismatch: 409) — changing a secret is a
-  rotation, never a side effect of a registration;
+What registering, changing and rotating mean (README "Connecting a WooCommerce store"):
+- registering a new store id stores its one webhook secret; registering an id that exists is
+  refused (StoreExists: 409) and changes nothing, whatever the body — one mistaken request must not
+  cut a live store off;
+- changing a store (update: PATCH /stores/{id}) sets its source URL, REST access (rest_url,
+  consumer_key, consumer_secret), time zone or locale, and never a secret;
 - rotating makes the new secret current and keeps exactly one previous secret, the one current
-  until then, for the overlap (none with an overlap of 0); every earlier one is gone.
+  until then, for the overlap (none with an overlap of 0); every earlier one is gone. A webhook
+  secret changes only so.
 """
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 
@@ -30,8 +31,13 @@ WEAK_SECRET = "weak_secret"
 MAX_SOURCE_URL = 2_048
 
 
-class SecretMismatch(Exception):
-    """A registration of an existing store with a webhook secret other than its current one."""
+class StoreExists(Exception):
+    """A registration of a store id that is already registered (nothing was changed)."""
+
+
+# What update() may change (PATCH /stores/{id}); secrets change by rotation only.
+UPDATABLE = ("source_url", "rest_url", "consumer_key", "consumer_secret", "timezone", "locale")
+CREDENTIALS = frozenset({"consumer_key", "consumer_secret"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,16 @@ def secret_weakness(secret: str) -> str | None:
 def secret_warnings(secret: str) -> list[str]:
     """The warnings a registration or rotation with this secret answers with ([] for a strong one)."""
     return [WEAK_SECRET] if secret_weakness(secret) else []
+
+
+def changed(store: Store, changes: dict[str, str | None]) -> Store:
+    """`store` with `changes` (fields of UPDATABLE only) applied, its source URL normalized."""
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ValueError(f"not changeable by update: {sorted(unknown)}")
+    if "source_url" in changes:
+        changes = {**changes, "source_url": normalize_source(changes["source_url"])}
+    return replace(store, **changes)
 
 
 def normalize_source(url: str) -> str:

@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
 from services.ingest.adapters.order_outbox import HeldBehind, NotParked, OutboxRecord, ParkedRow, PgOrderOutbox
 from services.ingest.adapters.stores import PgStores
-from services.ingest.domain.stores import (MAX_SECRET, MAX_SOURCE_URL, SecretMismatch, Store, secret_warnings,
-                                           secret_weakness)
+from services.ingest.domain.stores import (CREDENTIALS, MAX_SECRET, MAX_SOURCE_URL, Store, StoreExists,
+                                           secret_warnings, secret_weakness)
 from shared.service.deps import TOKEN_ERRORS, HTTPErrorOut, PoolDep, RequireToken, ServiceDep
 from shared.logging import get_logger
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE, ProblemOut
@@ -54,6 +54,34 @@ class StoreIn(BaseModel):
     consumer_secret: str | None = Field(default=None, max_length=200)
     timezone: str = "UTC"
     locale: str | None = None
+
+
+class StorePatch(BaseModel):
+    """What PATCH /stores/{id} may change; a field left out stays as it is. Secrets are not here:
+    the webhook secret changes only by rotate-secret."""
+    model_config = ConfigDict(extra="forbid")
+
+    source_url: HttpUrl | None = Field(default=None, max_length=MAX_SOURCE_URL,
+                                       description="the store's home URL as sent in X-WC-Webhook-Source")
+    rest_url: HttpUrl | None = Field(default=None, max_length=MAX_SOURCE_URL,
+                                     description="base URL of the store's site for the REST API (null: none)")
+    consumer_key: str | None = Field(default=None, max_length=200)
+    consumer_secret: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    locale: str | None = Field(default=None, max_length=35)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> StorePatch:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one of " + ", ".join(type(self).model_fields))
+        for name in ("source_url", "timezone"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, str | None]:
+        return {name: (str(v) if isinstance(v, HttpUrl) else v)
+                for name, v in ((n, getattr(self, n)) for n in sorted(self.model_fields_set))}
 
 
 class RotateIn(BaseModel):
@@ -182,13 +210,14 @@ _PARKED_ERRORS: dict[int | str, dict] = {
 def admin_router() -> APIRouter:
     router = APIRouter(tags=["internal"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
-    @router.post("/stores", summary="Register (or update) a store", status_code=201,
-                 description="Registers a new store, or updates an existing one (source URL, REST access,"
-                             " time zone, locale) when the body carries its current webhook secret: the same"
-                             " body twice is harmless. Another secret for an existing store is a 409: a secret"
-                             " changes only by rotate-secret. Secrets are stored encrypted and never returned.",
-                 responses={409: {"model": ProblemOut, "description": "The store exists with another webhook"
-                                  " secret (secret_mismatch), or another store has this source URL"},
+    @router.post("/stores", summary="Register a store", status_code=201,
+                 description="Registers a new store. A store id already registered is a 409 (store_exists)"
+                             " and changes nothing, whatever the body: change a store with PATCH"
+                             " /stores/{store_id}, its webhook secret with rotate-secret. Secrets are stored"
+                             " encrypted and never returned; a weak webhook secret is accepted with the"
+                             " warning weak_secret.",
+                 responses={409: {"model": ProblemOut, "description": "The store id is registered already"
+                                  " (store_exists), or another store has this source URL"},
                             **INVALID_VALUE, **INVALID_REQUEST})
     async def register_store(body: StoreIn, stores: StoresDep) -> StoreOut:
         try:
@@ -196,12 +225,32 @@ def admin_router() -> APIRouter:
                 body.store_id, str(body.source_url), body.webhook_secret,
                 str(body.rest_url) if body.rest_url else None, body.consumer_key, body.consumer_secret,
                 body.timezone, body.locale)
-        except SecretMismatch:
+        except StoreExists:
+            log.warning("store_register_refused", store_id=body.store_id, reason="store_exists")
             return JSONResponse(status_code=409, content=ProblemOut(
-                error="secret_mismatch",
-                message=f"store {body.store_id} is registered with another webhook secret; change it with"
+                error="store_exists",
+                message=f"store {body.store_id} is registered already and was not changed; change it with"
+                        f" PATCH /stores/{body.store_id}, its secret with"
                         f" POST /stores/{body.store_id}/rotate-secret").model_dump())
         return StoreOut.of(store, await _secret_set(stores, store, body.webhook_secret, "register"))
+
+    @router.patch("/stores/{store_id}", summary="Change a store's source, REST access, time zone or locale",
+                  description="Sets the fields the body carries (source_url, rest_url, consumer_key,"
+                              " consumer_secret, timezone, locale; null clears rest_url, the credentials or"
+                              " locale); the others stay. Never a secret: the webhook secret changes only by"
+                              " rotate-secret. The change is logged by field names, never the credentials.",
+                  responses={404: {"model": HTTPErrorOut, "description": "No such store"},
+                             409: {"model": ProblemOut, "description": "Another store has this source URL"},
+                             **INVALID_VALUE, **INVALID_REQUEST})
+    async def update_store(store_id: str, body: StorePatch, stores: StoresDep) -> StoreOut:
+        changes = body.changes()
+        store = await stores.update(store_id, changes)
+        if store is None:
+            raise HTTPException(404, "no such store")
+        # Field names only: the credentials' values never, and a URL may carry them too.
+        log.info("store_updated", store_id=store_id, fields=sorted(changes),
+                 credentials_changed=bool(CREDENTIALS & set(changes)))
+        return StoreOut.of(store)
 
     @router.get("/stores", summary="List stores (no secrets)")
     async def list_stores(stores: StoresDep) -> list[StoreOut]:

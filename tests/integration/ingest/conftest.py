@@ -122,10 +122,10 @@ async def rest_store(ingest, storesim):
     async with ingest.pool.acquire() as hold:
         await hold.execute("SELECT pg_advisory_lock($1)", SCHEDULE_LOCK)
         try:
-            r = await ingest.http.post("/stores", headers={"Authorization": f"Bearer {TOKEN}"}, json={
-                "store_id": ingest.store_id, "source_url": ingest.source, "webhook_secret": ingest.secret,
-                "rest_url": storesim.url, "consumer_key": SIM_CK, "consumer_secret": SIM_CS})
-            assert r.status_code == 201 and r.json()["rest_url"].rstrip("/") == storesim.url, r.text
+            r = await ingest.http.patch(f"/stores/{ingest.store_id}", headers={"Authorization": f"Bearer {TOKEN}"},
+                                        json={"rest_url": storesim.url, "consumer_key": SIM_CK,
+                                              "consumer_secret": SIM_CS})
+            assert r.status_code == 200 and r.json()["rest_url"].rstrip("/") == storesim.url, r.text
             yield storesim
         finally:
             await ingest.pool.execute("UPDATE stores SET rest_url = NULL, consumer_key = NULL,"

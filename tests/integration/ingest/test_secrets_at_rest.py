@@ -56,14 +56,16 @@ async def test_a_rotated_out_secret_never_survives_a_re_registration(ingest, uid
     assert r.status_code == 200 and r.json()["previous_secret_until"]
     r = await ingest.http.post("/stores", headers=AUTH, json={
         "store_id": ingest.store_id, "source_url": ingest.source, "webhook_secret": s3})
-    assert r.status_code == 409 and r.json()["error"] == "secret_mismatch", r.text
+    assert r.status_code == 409 and r.json()["error"] == "store_exists", r.text
     assert "rotate-secret" in r.json()["message"] and s3 not in r.text and s2 not in r.text
     # Nothing changed: S2 current, S1 for its overlap, S3 nothing.
     assert [await _status(ingest, s, uid) for s in (s2, s1, s3)] == [200, 200, 401]
-    # The same registration as the current one is harmless (idempotent), and keeps the overlap.
+    # Even with the current secret a registration is refused; a change is a PATCH, and keeps the overlap.
     r = await ingest.http.post("/stores", headers=AUTH, json={
         "store_id": ingest.store_id, "source_url": ingest.source, "webhook_secret": s2, "timezone": "Europe/Paris"})
-    assert r.status_code == 201 and r.json()["timezone"] == "Europe/Paris"
+    assert r.status_code == 409 and r.json()["error"] == "store_exists"
+    r = await ingest.http.patch(f"/stores/{ingest.store_id}", headers=AUTH, json={"timezone": "Europe/Paris"})
+    assert r.status_code == 200 and r.json()["timezone"] == "Europe/Paris"
     assert [await _status(ingest, s, uid) for s in (s2, s1)] == [200, 200]
 
     # Rotating again keeps exactly the one before: S1 is gone for good.
@@ -109,7 +111,16 @@ async def test_secrets_and_rest_credentials_are_encrypted_at_rest_and_never_show
     await _status(ingest, "wrong-secret-0123456789", uid, f"https://enc-{uid}.example/")
     await ingest.http.post("/stores", headers=AUTH, json={
         "store_id": sid, "source_url": f"https://enc-{uid}.example/", "webhook_secret": secret})
+    # A PATCH of the REST credentials logs which fields changed, never their values.
+    ck2, cs2 = f"ck2_{uid}_0123456789", f"cs2_{uid}_0123456789"
+    r = await ingest.http.patch(f"/stores/{sid}", headers=AUTH, json={"consumer_key": ck2, "consumer_secret": cs2})
+    assert r.status_code == 200 and ck2 not in r.text and cs2 not in r.text
+    box_row = await _row(ingest.pool, sid)
+    assert _plain_text_in(box_row, ck2, cs2) == []
+    assert [box.open(box_row[c]) for c in ("consumer_key", "consumer_secret")] == [ck2, cs2]
     out, err = capfd.readouterr()
+    assert '"store_updated"' in out + err and '"consumer_key"' in out + err
+    assert not any(s in out + err for s in (ck2, cs2))
     assert not any(s in out + err for s in (secret, rotated, ck, cs))
 
 

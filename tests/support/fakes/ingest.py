@@ -128,8 +128,9 @@ class MemoryLaneConnections:
 
 
 class MemoryStores:
-    """PgStores' semantics without its storage: registering an existing store needs its current
-    secret (SecretMismatch otherwise), a rotation keeps exactly one previous secret (none at 0)."""
+    """PgStores' semantics without its storage: registering an existing store id is refused
+    (StoreExists) and changes nothing, update changes everything but secrets, a rotation keeps
+    exactly one previous secret (none at 0)."""
 
     def __init__(self, stores: list[Store] | None = None) -> None:
         self._by_id: dict[str, Store] = {s.store_id: s for s in stores or []}
@@ -149,20 +150,37 @@ class MemoryStores:
     async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
                        consumer_key: str | None, consumer_secret: str | None, timezone_name: str,
                        locale: str | None) -> Store:
-        from services.ingest.domain.stores import SecretMismatch, Store, normalize_source
+        from services.ingest.domain.stores import Store, StoreExists, normalize_source
 
         source = normalize_source(source_url)
+        if store_id in self._by_id:
+            raise StoreExists(store_id)
+        self._taken(source, store_id)
+        self._by_id[store_id] = Store(
+            store_id=store_id, source_url=source, webhook_secret=webhook_secret, previous_secret=None,
+            previous_secret_until=None, rest_url=rest_url, consumer_key=consumer_key,
+            consumer_secret=consumer_secret, timezone=timezone_name, locale=locale)
+        return self._by_id[store_id]
+
+    def _taken(self, source: str, store_id: str) -> None:
         if any(s.source_url == source and s.store_id != store_id for s in self._by_id.values()):
             raise ValueError(f"source_url {source} is another store's (stores_source_url_key)")
+
+    async def count_weak_secrets(self) -> int:
+        from services.ingest.domain.stores import secret_weakness
+
+        return sum(secret_weakness(s.webhook_secret) is not None for s in self._by_id.values())
+
+    async def update(self, store_id: str, changes: dict[str, str | None]) -> Store | None:
+        from services.ingest.domain.stores import changed
+
         old = self._by_id.get(store_id)
-        if old is not None and not old.has_secret(webhook_secret):
-            raise SecretMismatch(store_id)
-        self._by_id[store_id] = Store(
-            store_id=store_id, source_url=source, webhook_secret=webhook_secret,
-            previous_secret=old.previous_secret if old else None,
-            previous_secret_until=old.previous_secret_until if old else None, rest_url=rest_url,
-            consumer_key=consumer_key, consumer_secret=consumer_secret, timezone=timezone_name, locale=locale)
-        return self._by_id[store_id]
+        if old is None:
+            return None
+        new = changed(old, changes)
+        self._taken(new.source_url, store_id)
+        self._by_id[store_id] = new
+        return new
 
     async def rotate_secret(self, store_id: str, new_secret: str, overlap_s: int) -> Store | None:
         old = self._by_id.get(store_id)

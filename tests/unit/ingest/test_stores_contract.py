@@ -1,11 +1,11 @@
-"""One contract for the store registry and its fake: what registering and rotating mean
+"""One contract for the store registry and its fake: what registering, changing and rotating mean
 (domain/stores.py). MemoryStores runs it here, PgStores against PostgreSQL (secrets encrypted) in
 tests/integration/ingest/test_secrets_at_rest.py. Observed through the interface only."""
 from __future__ import annotations
 
 import pytest
 
-from services.ingest.domain.stores import MAX_SOURCE_URL, SecretMismatch
+from services.ingest.domain.stores import MAX_SOURCE_URL, StoreExists
 from tests.support.fakes.ingest import MemoryStores
 
 
@@ -20,29 +20,36 @@ async def check_stores_contract(stores, uid: str) -> None:
     assert await stores.by_source("https://x.example/" + "a" * MAX_SOURCE_URL) is None
     assert await stores.by_source(f"https://nobody-{uid}.example/") is None
 
-    # The same secret again: idempotent for the secrets, the other fields follow the body.
-    updated = await stores.register(sid, source, s1, "https://rest.example", f"ck_{uid}", f"cs_{uid}",
-                                    "Europe/Paris", "fr_FR")
+    # Registering the id again is refused and changes nothing, whatever the body (its own secret too).
+    for secret in (s1, s2):
+        with pytest.raises(StoreExists):
+            await stores.register(sid, f"https://other-{uid}.example/", secret, "https://rest.example", "ck", "cs",
+                                  "Europe/Paris", "fr_FR")
+    assert await stores.get(sid) == created
+
+    # update changes the other fields, never the secrets; a field not given stays.
+    updated = await stores.update(sid, {"rest_url": "https://rest.example", "consumer_key": f"ck_{uid}",
+                                        "consumer_secret": f"cs_{uid}", "timezone": "Europe/Paris", "locale": "fr_FR"})
     got = await stores.get(sid)
     assert got == updated
-    assert (got.rest_url, got.consumer_key, got.consumer_secret, got.timezone, got.locale, got.active_secrets()) == (
-        "https://rest.example", f"ck_{uid}", f"cs_{uid}", "Europe/Paris", "fr_FR", [s1])
-    # Another secret for an existing store is refused, and changes nothing.
-    with pytest.raises(SecretMismatch):
-        await stores.register(sid, source, s2, None, None, None, "UTC", None)
-    assert await stores.get(sid) == got
+    assert (got.source_url, got.rest_url, got.consumer_key, got.consumer_secret, got.timezone, got.locale,
+            got.active_secrets()) == (f"https://c-{uid}.example/", "https://rest.example", f"ck_{uid}", f"cs_{uid}",
+                                      "Europe/Paris", "fr_FR", [s1])
+    moved = await stores.update(sid, {"source_url": f" https://New-{uid}.example"})
+    assert moved.source_url == f"https://new-{uid}.example/" and moved.timezone == "Europe/Paris"
+    assert (await stores.by_source(f"https://new-{uid}.example/")).store_id == sid
+    assert await stores.by_source(source) is None
+    await stores.update(sid, {"source_url": source})
+    with pytest.raises(ValueError):
+        await stores.update(sid, {"webhook_secret": s2})
+    assert await stores.update(f"nobody-{uid}", {"timezone": "UTC"}) is None
 
     # Rotation: the new one current, the one before it for the overlap.
     rotated = await stores.rotate_secret(sid, s2, 3600)
     assert rotated.active_secrets() == [s2, s1] and rotated.rest_url == "https://rest.example"
     assert (await stores.get(sid)).active_secrets() == [s2, s1]
-    # Registering again with the previous secret or a new one: refused; with the current: no change.
-    for other in (s1, s3):
-        with pytest.raises(SecretMismatch):
-            await stores.register(sid, source, other, None, None, None, "UTC", None)
-    again = await stores.register(sid, source, s2, "https://rest.example", f"ck_{uid}", f"cs_{uid}",
-                                  "Europe/Paris", "fr_FR")
-    assert again.active_secrets() == [s2, s1]
+    again = await stores.update(sid, {"locale": None})
+    assert again.active_secrets() == [s2, s1] and again.locale is None
 
     # Overlap 0: only the new secret, nothing previous kept at all.
     now_only = await stores.rotate_secret(sid, s3, 0)
@@ -56,9 +63,13 @@ async def check_stores_contract(stores, uid: str) -> None:
 
     assert await stores.rotate_secret(f"nobody-{uid}", s1, 60) is None
     assert sid in {s.store_id for s in await stores.all()}
-    # A source URL is one store's.
+    # A source URL is one store's, at registration and update alike.
     with pytest.raises(Exception):
         await stores.register(f"d-{uid}", source, s1, None, None, None, "UTC", None)
+    await stores.register(f"e-{uid}", f"https://e-{uid}.example/", s1, None, None, None, "UTC", None)
+    with pytest.raises(Exception):
+        await stores.update(f"e-{uid}", {"source_url": source})
+    assert (await stores.get(f"e-{uid}")).source_url == f"https://e-{uid}.example/"
 
 
 async def test_memory_stores_keep_the_contract(uid):
