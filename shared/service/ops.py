@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from shared.metrics import CONTENT_TYPE_LATEST, render_metrics
 from shared.service.deps import HTTPErrorOut
 
 ReadinessFn = Callable[[], Awaitable[dict[str, str]]]
@@ -69,7 +69,7 @@ def ops_router(readiness: ReadinessFn) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)  # every worker's, if several
 
     return router
 

@@ -18,15 +18,43 @@ serves alone and its socket is exclusive: a port already in use is an error, not
 The parent only supervises: it forwards SIGTERM/SIGINT to the workers and exits when they have;
 if one worker dies the others are stopped too, so whoever runs the service sees it go down and
 restarts it whole (a half-alive service would hide the fault).
+
+Metrics across workers: with more than one worker the parent gives them prometheus-client's
+multiprocess mode — PROMETHEUS_MULTIPROC_DIR set to a directory of this service alone
+(`metrics_dir`: under AFTERCART_METRICS_DIR, default `<tempdir>/aftercart-metrics`, one
+subdirectory per app and port), emptied before the workers start so an earlier run's figures never
+count; /metrics (shared/metrics.py's `render_metrics`) then sums every worker's files, whichever
+worker answers the scrape, and the parent marks a worker that exits dead (its live gauges drop out).
+One worker alone runs exactly as before: in-process metrics, no directory.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+METRICS_DIR_ENV = "AFTERCART_METRICS_DIR"
+
+
+def metrics_dir(app: str, port: int, base: str | None = None) -> Path:
+    """The multiprocess metrics directory of the service `app` served on `port`."""
+    root = base or os.environ.get(METRICS_DIR_ENV) or os.path.join(tempfile.gettempdir(), "aftercart-metrics")
+    return Path(root) / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', app)}-{port}"
+
+
+def _fresh_metrics_dir(path: Path) -> None:
+    """Empty (or create) `path`: figures of an earlier run, whose workers are gone, must not count."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, mode=0o700)
 
 
 def _socket(host: str, port: int, share: bool = True) -> socket.socket:
@@ -98,7 +126,16 @@ def _supervise(args: argparse.Namespace) -> int:
     probe.close()
     argv = [sys.executable, "-m", "shared.service.serve", args.app, "--host", args.host, "--port", str(args.port),
             "--log-level", args.log_level, "--worker"]
-    children = [subprocess.Popen(argv) for _ in range(args.workers)]
+    mdir = metrics_dir(args.app, args.port)
+    try:
+        _fresh_metrics_dir(mdir)
+    except OSError as exc:
+        print(f"shared.service.serve: metrics directory {mdir}: {exc.strerror}", file=sys.stderr)
+        return 2
+    # Set before the workers' first import of prometheus_client, which picks its value class then.
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(mdir)}
+    children = [subprocess.Popen(argv, env=env) for _ in range(args.workers)]
+    marked: set[int] = set()
     stopping = failed = False
 
     def stop(signum, _frame) -> None:
@@ -111,11 +148,26 @@ def _supervise(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while any(c.poll() is None for c in children):
+        _mark_dead(children, marked, mdir)
         if not stopping and any(c.poll() is not None for c in children):
             failed = True
             stop(signal.SIGTERM, None)  # one worker died: take the service down whole
         time.sleep(0.2)
+    _mark_dead(children, marked, mdir)
     return 1 if failed else 0
+
+
+def _mark_dead(children: list[subprocess.Popen], marked: set[int], mdir: Path) -> None:
+    """A worker that exited: its live gauges (livesum, livemax, …) stop counting."""
+    for c in children:
+        if c.returncode is not None and c.pid not in marked:
+            marked.add(c.pid)
+            from prometheus_client import multiprocess
+
+            try:
+                multiprocess.mark_process_dead(c.pid, str(mdir))
+            except OSError:
+                pass
 
 
 def main(argv: list[str] | None = None) -> int:
