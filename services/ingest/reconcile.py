@@ -31,7 +31,7 @@ import orjson
 
 from services.ingest.adapters.reconcile_state import PgReconcileState
 from services.ingest.adapters.stores import PgStores
-from services.ingest.adapters.woo_rest import FAILURES, WooRestClient, WooRestError, client_for
+from services.ingest.adapters.woo_rest import FAILURES, WooRestClient, WooRestError, client_for, failure
 from services.ingest.domain.bounds import EventLimits
 from services.ingest.domain.delivery import Delivery, Refused
 from services.ingest.domain.stores import Store
@@ -59,9 +59,12 @@ def _modified(item: dict) -> datetime | None:
         return None
 
 
-def _error(exc: Exception) -> str:
-    # WooRestError messages name the path and status only; other messages may carry a URL.
-    return f"{type(exc).__name__}: {exc}" if isinstance(exc, WooRestError) else type(exc).__name__
+def _failed(event: str, store: Store, exc: BaseException, **extra: object) -> dict:
+    """Log why a call to the store failed (woo_rest.failure: TLS, DNS, refused, timeout, HTTP status
+    and WooCommerce's code; never a secret) and return it for the summary."""
+    why = failure(exc)
+    log.warning(event, store_id=store.store_id, **extra, **why)
+    return why
 
 
 class Reconciler:
@@ -83,7 +86,7 @@ class Reconciler:
         try:
             summary["webhooks"] = await self.check_webhooks(store, client)
         except WooRestError as exc:  # e.g. a read key without webhook rights: the sweeps still matter
-            summary["webhooks"] = {"error": str(exc)}
+            summary["webhooks"] = _failed("webhooks_check_failed", store, exc)
         for path, resource, topic in _SWEEPS:
             modified_after, cursor = await self._start(store, resource, since, full)
             counts, newest = await self._sweep(store, client, path=path, resource=resource, topic=topic,
@@ -122,7 +125,7 @@ class Reconciler:
             try:
                 client = self.client_for(store)
             except WooRestError as exc:
-                results[store.store_id] = {"error": _error(exc)}
+                results[store.store_id] = _failed("reconcile_failed", store, exc)
                 continue
             if client is None:
                 results[store.store_id] = {"skipped": "no REST URL or credentials"}
@@ -130,24 +133,29 @@ class Reconciler:
             try:
                 results[store.store_id] = await self.store(store, client)
             except Exception as exc:  # one unreachable store must not stop the others
-                log.warning("reconcile_failed", store_id=store.store_id, error=type(exc).__name__)
-                results[store.store_id] = {"error": _error(exc)}
+                results[store.store_id] = _failed("reconcile_failed", store, exc)
             finally:
                 await client.close()
         return results
 
     async def with_client(self, store_id: str, job: Callable[[Store, WooRestClient], object]) -> dict:
         """`job(store, client)` for one store by id (the CLI's commands), its summary under the
-        store id; {"error": …} when the store is unknown or has no REST access. Raises what the job
-        raises."""
+        store id; {"error": …} when the store is unknown or has no REST access, or when a call to
+        the store failed (logged as rest_call_failed with its cause, woo_rest.failure). Raises what
+        else the job raises."""
         store = await self.stores.get(store_id)
         if store is None:
             return {"store_id": store_id, "error": "no such store"}
-        client = self.client_for(store)
+        try:
+            client = self.client_for(store)
+        except WooRestError as exc:
+            return {"store_id": store_id, **_failed("rest_call_failed", store, exc)}
         if client is None:
             return {"store_id": store_id, "error": "the store has no REST URL or credentials"}
         try:
             return {"store_id": store_id, **await job(store, client)}
+        except FAILURES as exc:
+            return {"store_id": store_id, **_failed("rest_call_failed", store, exc)}
         finally:
             await client.close()
 
@@ -208,8 +216,7 @@ class Reconciler:
                 details[int(rid)] = await client.refund(int(order["id"]), int(rid))
             except FAILURES as exc:  # the refund event still goes out, without its lines
                 counts["refund_details_missing"] += 1
-                log.warning("refund_fetch_failed", store_id=store.store_id, order_id=order["id"], refund_id=rid,
-                            error=type(exc).__name__)
+                _failed("refund_fetch_failed", store, exc, order_id=order["id"], refund_id=rid)
         return details
 
     async def _feed(self, store: Store, topic: str, item: dict, refund_details: dict[int, dict] | None = None

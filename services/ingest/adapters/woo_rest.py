@@ -7,6 +7,9 @@ httpx logs every request URL at INFO, and the service's logs must not hold the s
 """
 from __future__ import annotations
 
+import re
+import socket
+import ssl
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -21,13 +24,81 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class WooRestError(Exception):
     """The store answered, but not with what was asked (status, WP error code, or shape)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.code = status, code or None
 
 
 # What a call to the store may raise: its answer was wrong (WooRestError), or it could not be reached.
 FAILURES = (WooRestError, httpx.HTTPError)
+
+_URL_CREDENTIALS = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+_SECRETISH = re.compile(r"(?i)\b(c[ks]_[0-9a-z]+|oauth_[a-z_]+=[^&\s]+|consumer_(key|secret)=[^&\s]+)")
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    """An error text as a log may hold it: no URL credentials, no consumer key/secret, bounded."""
+    return _SECRETISH.sub("[redacted]", _URL_CREDENTIALS.sub(r"\1[redacted]@", text))[:limit]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def failure(exc: BaseException) -> dict[str, object]:
+    """Why a call to a store failed, for a log line or a summary, without secrets: `error` (the
+    exception's type), `cause` (tls_verify_failed, tls, dns, connection_refused, timeout,
+    http_status, bad_answer, refused_url, network, or the type for anything else), `reason` (the
+    underlying text, e.g. "CERTIFICATE_VERIFY_FAILED: self-signed certificate", "[Errno -2] Name or
+    service not known", "GET /orders → 401 woocommerce_rest_authentication_error"), and for an
+    HTTP answer its `status` and WooCommerce's error `code`."""
+    out: dict[str, object] = {"error": type(exc).__name__}
+    if isinstance(exc, WooRestError):
+        if exc.status is not None:
+            out.update(cause="http_status", status=exc.status)
+            if exc.code:
+                out["code"] = exc.code
+        elif str(exc).startswith("REST URL must be"):
+            out["cause"] = "refused_url"
+        else:
+            out["cause"] = "bad_answer"
+        out["reason"] = _clean(str(exc))
+        return out
+    chain = _chain(exc)
+    verify = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    dns = next((e for e in chain if isinstance(e, socket.gaierror)), None)
+    refused = next((e for e in chain if isinstance(e, ConnectionRefusedError)), None)
+    if verify is not None:
+        out.update(cause="tls_verify_failed",
+                   reason=_clean(f"{getattr(verify, 'reason', None) or 'CERTIFICATE_VERIFY_FAILED'}:"
+                                 f" {getattr(verify, 'verify_message', None) or verify}"))
+    elif dns is not None:
+        out.update(cause="dns", reason=_clean(str(dns)))
+    elif isinstance(exc, httpx.TimeoutException) or any(isinstance(e, TimeoutError) for e in chain):
+        phase = {httpx.ConnectTimeout: "connect", httpx.ReadTimeout: "read", httpx.WriteTimeout: "write",
+                 httpx.PoolTimeout: "pool"}.get(type(exc), "")
+        out.update(cause="timeout", reason=_clean(f"{phase} timeout".strip() + (f": {exc}" if str(exc) else "")))
+    elif tls is not None:
+        code = getattr(tls, "reason", None)
+        out.update(cause="tls", reason=_clean(f"{code}: {tls}" if code else str(tls)))
+    elif refused is not None or "connection refused" in " ".join(str(e).lower() for e in chain):
+        out.update(cause="connection_refused", reason=_clean(str(refused or exc)))
+    elif isinstance(exc, httpx.HTTPError):
+        out.update(cause="network", reason=_clean("; ".join(str(e) for e in chain if str(e)) or type(exc).__name__))
+    else:
+        out.update(cause=type(exc).__name__, reason=_clean(str(exc)))
+    return out
+
+
+def describe(exc: BaseException) -> str:
+    """failure() as one line: "ConnectError: tls_verify_failed (CERTIFICATE_VERIFY_FAILED: …)"."""
+    f = failure(exc)
+    return f"{f['error']}: {f['cause']} ({f['reason']})" if f.get("reason") else f"{f['error']}: {f['cause']}"
 
 
 class WooRestClient:
@@ -54,7 +125,7 @@ class WooRestClient:
                     code = str(body.get("code", "")) if isinstance(body, dict) else ""
                 except ValueError:
                     pass
-            raise WooRestError(f"GET {path} → {resp.status_code} {code}".rstrip(), resp.status_code)
+            raise WooRestError(f"GET {path} → {resp.status_code} {code}".rstrip(), resp.status_code, code)
         return resp
 
     async def _json(self, path: str, params: dict | None = None) -> tuple[object, httpx.Response]:

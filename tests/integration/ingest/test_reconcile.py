@@ -204,7 +204,7 @@ async def test_an_unreachable_store_is_reported_and_the_others_still_reconcile(i
     finally:
         dead.close()
         await ingest.pool.execute("UPDATE stores SET rest_url = NULL WHERE store_id = $1", down_id)
-    assert results[down_id] == {"error": "ConnectError"}
+    assert (results[down_id]["error"], results[down_id]["cause"]) == ("ConnectError", "connection_refused")
     assert results[ingest.store_id]["order"] == {"applied": 1}
     assert await _types(ingest, f"order/{order['id']}") == ["order.placed"]
 

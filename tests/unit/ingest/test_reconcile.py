@@ -145,8 +145,10 @@ async def test_every_store_is_reconciled_and_one_failing_store_stops_none_of_the
     results = await reconciler.all()
     assert results["a1"]["order"] == {"applied": 1}
     assert results["b2"] == {"skipped": "no REST URL or credentials"}
-    assert results["c3"] == {"error": "ConnectError"}  # the type only: messages may carry a URL
-    assert results["d4"] == {"error": "WooRestError: REST URL must be https (got http://d4.example)"}
+    # The cause, not just the type (issue 15 point 8), and never a URL's credentials.
+    assert results["c3"] == {"error": "ConnectError", "cause": "connection_refused", "reason": "connection refused"}
+    assert results["d4"] == {"error": "WooRestError", "cause": "refused_url",
+                             "reason": "REST URL must be https (got http://d4.example)"}
     assert ok.closed and down.closed
     assert await reconciler.all(store_ids=["b2"]) == {"b2": {"skipped": "no REST URL or credentials"}}
 
