@@ -74,7 +74,19 @@ async def send_one(transactions: Transactions, mailer: Mailer, settings: Notifie
             return False
         message = claimed[0]
         try:
-            await mailer.send(email_for(mailer, message))
+            email = email_for(mailer, message)
+        except (ValueError, TypeError) as exc:
+            # A message that can't even be built (e.g. a line break inside an address or subject:
+            # a header injection the email package refuses) never will be: fail it, don't let it
+            # stay first in line and block every message behind it.
+            error = f"unbuildable: {type(exc).__name__}"
+            await tx.messages.mark_failed(message.message_id, error)
+            await tx.outbox.write([outcome_event(message, "failed", now(), error)])
+            metrics.send_attempts.labels("failed").inc()
+            log.error("message_failed", message_id=message.message_id, error=error)
+            return True
+        try:
+            await mailer.send(email)
         except SendRefused as exc:
             error = str(exc)
             attempts = message.attempts + 1

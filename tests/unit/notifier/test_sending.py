@@ -191,3 +191,21 @@ async def test_an_unexpected_error_rolls_the_transaction_back():
     row = s.messages.rows["m-1"]
     assert (row.status, row.attempts, row.last_error) == ("pending", 0, None)  # the worker will try again
     assert s.outbox.events == []
+
+
+async def test_a_message_that_cannot_be_built_fails_and_blocks_nothing_behind_it():
+    """A line break inside the address (a header injection the email package refuses) can never be
+    sent: the message fails with the reason, and the one behind it still goes out."""
+    s = Sender()
+    await s.messages.record_intent(
+        message_id="m-1", cause_event_id="evt-1", cause_type="order.placed", customer_key="s1:c1",
+        draft=Draft("order_thanks", "ana@example.com\nBcc: all@example.com", "Thanks", "text", "<p>html</p>"))
+    s.clock.advance(seconds=1)
+    await s.record("m-2", "s1:c2")
+    assert await s.send_one() is True
+    row = s.messages.rows["m-1"]
+    assert (row.status, row.last_error) == ("failed", "unbuildable: ValueError")
+    assert [e.envelope.type for e in s.outbox.events] == ["message.failed"]
+    assert s.mailer.sent == []
+    assert await s.send_one() is True
+    assert [m["Message-ID"] for m in s.mailer.sent] == ["<m-2@aftercart>"]
