@@ -23,7 +23,8 @@ Handler = Callable[[StoreContext, "dict | None", Delivery], Derivation]
 
 
 def on_order(store: StoreContext, previous: dict | None, delivery: Delivery) -> Derivation:
-    return derive_order_events(store, previous, delivery.payload, delivery.topic, delivery.refund_details)
+    return derive_order_events(store, previous, delivery.payload, delivery.topic, delivery.refund_details,
+                               permanent=delivery.permanent)
 
 
 def on_customer(store: StoreContext, previous: dict | None, delivery: Delivery) -> Derivation:

@@ -13,7 +13,10 @@ already knows is a duplicate.
   snapshot announces customer.registered once, whether or not the webhook ever arrived.
 - Webhooks: the store's webhook list; one WooCommerce disabled sets `ingest_webhooks_disabled`
   and logs an alert; the sweeps above fill the gap it left.
-Not covered: permanently deleted orders (no webhook, gone from the API: only a 404 tells).
+- Orders deleted for good (no webhook tells; WooCommerce's REST API no longer has them): the
+  orders ingest knows but neither listing of this run showed are asked for by id, a hundred at a
+  time (`include`, live and trash); one missing from both that answers GET /orders/<id> with
+  WooCommerce's "no such order" 404 is fed as order.deleted with `permanent` (announced once).
 
 Runs on a schedule inside ingest (`run_schedule`: one instance at a time, under an advisory lock)
 and from the CLI: `aftercart ingest reconcile --store STORE_ID [--since 2026-01-01T00:00:00] [--all]`.
@@ -31,7 +34,7 @@ import orjson
 
 from services.ingest.adapters.reconcile_state import PgReconcileState
 from services.ingest.adapters.stores import PgStores
-from services.ingest.adapters.woo_rest import FAILURES, WooRestClient, WooRestError, client_for, failure
+from services.ingest.adapters.woo_rest import PER_PAGE, FAILURES, WooRestClient, WooRestError, client_for, failure
 from services.ingest.domain.bounds import EventLimits
 from services.ingest.domain.delivery import Delivery, Refused
 from services.ingest.domain.stores import Store
@@ -89,8 +92,10 @@ class Reconciler:
             summary["webhooks"] = _failed("webhooks_check_failed", store, exc)
         for path, resource, topic in _SWEEPS:
             modified_after, cursor = await self._start(store, resource, since, full)
-            counts, newest = await self._sweep(store, client, path=path, resource=resource, topic=topic,
-                                               since=modified_after)
+            counts, newest, listed = await self._sweep(store, client, path=path, resource=resource, topic=topic,
+                                                       since=modified_after)
+            if resource == "order":
+                counts.update(await self._gone_orders(store, client, listed))
             # Only after a complete sweep, and never backwards (an explicit --since may be older).
             if newest and newest > (cursor or ""):
                 await self.state.save_cursor(store.store_id, resource, newest)
@@ -180,13 +185,16 @@ class Reconciler:
         return _gmt(self.now() - timedelta(days=self.initial_days)), cursor
 
     async def _sweep(self, store: Store, client: WooRestClient, *, path: str, resource: str, topic: str,
-                     since: str | None) -> tuple[Counter, str]:
-        """Live resources modified after `since`, then trashed ones ingest still knows as live."""
+                     since: str | None) -> tuple[Counter, str, set[str]]:
+        """Live resources modified after `since`, then trashed ones ingest still knows as live;
+        the outcomes, the newest modification and the ids listed."""
         counts: Counter = Counter()
         newest = ""
+        listed: set[str] = set()
         for status in (None, "trash"):
             async for page in client.modified_since(path, since, status=status):
                 for item in page:
+                    listed.add(str(item.get("id")))
                     modified = _modified(item)
                     if status == "trash":
                         known = await self.state.snapshot(store.store_id, resource, str(item.get("id")))
@@ -198,7 +206,28 @@ class Reconciler:
                     counts[await self._feed(store, topic, item, details)] += 1
                     if modified is not None:
                         newest = max(newest, _gmt(modified))
-        return counts, newest
+        return counts, newest, listed
+
+    async def _gone_orders(self, store: Store, client: WooRestClient, listed: set[str]) -> Counter:
+        """Known orders the store no longer has at all → order.deleted (permanent). Counted as
+        "deleted_for_good" (and the pipeline's outcome when it isn't applied)."""
+        counts: Counter = Counter()
+        unlisted = sorted(int(i) for i in await self.state.known_orders(store.store_id) - listed if i.isdigit())
+        try:
+            for start in range(0, len(unlisted), PER_PAGE):
+                chunk = unlisted[start:start + PER_PAGE]
+                present = await client.listed_orders(chunk) | await client.listed_orders(chunk, "trash")
+                for order_id in chunk:
+                    # Neither listing has it: only WooCommerce's own 404 says it is gone.
+                    if order_id in present or await client.order_exists(order_id):
+                        continue
+                    log.info("order_deleted_for_good", store_id=store.store_id, order_id=order_id)
+                    outcome = await self._feed(store, "order.deleted", {"id": order_id}, permanent=True)
+                    counts["deleted_for_good" if outcome == "applied" else outcome] += 1
+        except FAILURES as exc:  # nothing is taken as gone on a doubt; the next run asks again
+            counts["deleted_check_failed"] += 1
+            _failed("deleted_check_failed", store, exc)
+        return counts
 
     async def _refund_details(self, store: Store, client: WooRestClient, order: dict, counts: Counter
                               ) -> dict[int, dict] | None:
@@ -219,10 +248,10 @@ class Reconciler:
                 _failed("refund_fetch_failed", store, exc, order_id=order["id"], refund_id=rid)
         return details
 
-    async def _feed(self, store: Store, topic: str, item: dict, refund_details: dict[int, dict] | None = None
-                    ) -> str:
+    async def _feed(self, store: Store, topic: str, item: dict, refund_details: dict[int, dict] | None = None,
+                    *, permanent: bool = False) -> str:
         delivery = Delivery(store=store, topic=topic, payload=item, body=orjson.dumps(item), origin="reconcile",
-                            refund_details=refund_details)
+                            refund_details=refund_details, permanent=permanent)
         try:
             async with self.state.deliveries() as batch:
                 outcome = (await ingest(batch, delivery, self.metrics, self.limits)).outcome

@@ -143,10 +143,14 @@ class OrderRefunded(OrderEvent):
 
 class OrderDeleted(EventData):
     """order.deleted: WooCommerce sends only the id when an order is trashed, so this carries what
-    ingest remembered of it (customer.key is always set; the rest may be None)."""
+    ingest remembered of it (customer.key is always set; the rest may be None). An order trashed
+    and later deleted for good gets a second order.deleted, with `permanent`."""
     store_id: str
     order_id: int
     order_number: str | None = None
     status: str = "trash"
     previous_status: str | None = None
     customer: CustomerRef
+    # True when the order was deleted for good (DELETE ?force=true, an emptied trash): no webhook
+    # tells, reconcile found it gone from the REST API (404). False: moved to the trash.
+    permanent: bool = False

@@ -62,6 +62,16 @@ class FakeWooRest:
             raise self.error(f"GET /orders/{order_id}/refunds/{refund_id} → 404 woocommerce_rest_invalid_id",
                              404) from None
 
+    async def listed_orders(self, ids: list[int], status: str | None = None) -> set[int]:
+        self.requests.append(("/orders", {"include": ",".join(map(str, ids)), "_fields": "id",
+                                          **({"status": status} if status else {})}))
+        return {o["id"] for o in self.resources["orders"] if o["id"] in ids
+                and ((o.get("status") == status) if status else o.get("status") != "trash")}
+
+    async def order_exists(self, order_id: int) -> bool:
+        self.requests.append((f"/orders/{order_id}", {"_fields": "id"}))
+        return any(o["id"] == order_id for o in self.resources["orders"])
+
     async def webhooks(self) -> list[dict]:
         self.requests.append(("/webhooks", {"status": "all"}))
         return list(self.hooks)

@@ -244,6 +244,27 @@ def create_app(store: Store, *, consumer_key: str | None = None,
         return single(request, "view", store.order_view(order_id),
                       "woocommerce_rest_shop_order_invalid_id")
 
+    @api.delete("/orders/{order_id:int}")
+    async def delete_order(request: Request, order_id: int) -> Response:
+        # WC_REST_Orders_Controller::delete_item(): to the trash (order.deleted fires), or with
+        # force=true deleted for good (no webhook; GET answers 404 from then on). Either way the
+        # answer is the order as it was just before.
+        args = Args(request.query_params)
+        force = args.bool("force")
+        args.check()
+        guard(request, "delete")
+        view = store.order_view(order_id)
+        if view is None:
+            raise WCError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+        if force:
+            store.delete_order(order_id)
+        elif view["status"] == "trash":
+            raise WCError("woocommerce_rest_already_trashed", "The shop_order has already been deleted.", 410)
+        else:
+            store.trash_order(order_id)
+            view = store.order_view(order_id)
+        return wp_json(view)
+
     @api.get("/orders/{order_id:int}/refunds")
     async def list_refunds(request: Request, order_id: int) -> Response:
         args = Args(request.query_params)

@@ -24,6 +24,12 @@ class PgReconcileState:
                                        " AND resource_id = $3", store_id, resource, resource_id)
         return orjson.loads(raw) if raw else None
 
+    async def known_orders(self, store_id: str) -> set[str]:
+        """Ids of the store's orders ingest knows and hasn't seen deleted for good."""
+        rows = await self.pool.fetch("SELECT resource_id FROM snapshots WHERE store_id = $1 AND resource = 'order'"
+                                     " AND (state->>'gone') IS DISTINCT FROM 'true'", store_id)
+        return {r[0] for r in rows}
+
     async def cursor(self, store_id: str, resource: str) -> str | None:
         return await self.pool.fetchval(
             "SELECT cursor_gmt FROM reconcile_cursors WHERE store_id = $1 AND resource = $2", store_id, resource)

@@ -21,6 +21,9 @@ PER_PAGE = 100  # WooCommerce's maximum
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+NO_SUCH_ORDER = "woocommerce_rest_shop_order_invalid_id"  # GET /orders/<id> of an order that doesn't exist
+
+
 class WooRestError(Exception):
     """The store answered, but not with what was asked (status, WP error code, or shape)."""
 
@@ -176,6 +179,28 @@ class WooRestClient:
         if not isinstance(body, dict):
             raise WooRestError(f"refund {refund_id} → not an object")
         return body
+
+    async def listed_orders(self, ids: list[int], status: str | None = None) -> set[int]:
+        """Which of `ids` (at most PER_PAGE) the orders listing holds: any status but trash, or
+        `status` (e.g. "trash"). Only their ids are read."""
+        params = {"include": ",".join(map(str, ids)), "_fields": "id"}
+        if status is not None:
+            params["status"] = status
+        found: set[int] = set()
+        async for page in self.pages("/orders", params):
+            found.update(int(o["id"]) for o in page if str(o.get("id", "")).isdigit())
+        return found
+
+    async def order_exists(self, order_id: int) -> bool:
+        """False only for WooCommerce's own "no such order" 404 (a wrong URL's 404 is rest_no_route,
+        and raises like every other failure)."""
+        try:
+            await self._get(f"/orders/{order_id}", {"_fields": "id"})
+        except WooRestError as exc:
+            if exc.status == 404 and exc.code == NO_SUCH_ORDER:
+                return False
+            raise
+        return True
 
     async def webhooks(self) -> list[dict]:
         out: list[dict] = []

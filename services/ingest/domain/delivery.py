@@ -79,6 +79,8 @@ class Delivery:
     origin: str = "webhook"  # or "reconcile"
     # Refund id → refund resource (GET /orders/<id>/refunds/<rid>), when the caller fetched them.
     refund_details: dict | None = None
+    # An order.deleted reconcile made up for an order the REST API no longer has (404): deleted for good.
+    permanent: bool = False
 
     @property
     def resource(self) -> str:

@@ -27,6 +27,10 @@ order.deleted uses the last known date_modified_gmt and content hash (its body h
 Trash: order.deleted ({"id"}) or a payload with status "trash" → order.deleted once. The order
 comes back with order.restored, or with any payload strictly newer than the last state known
 before the trash; a payload from that same second is a late pre-trash state, not a restore.
+
+Gone for good (`permanent`: reconcile found a known order 404 in the REST API, no webhook tells):
+order.deleted once with `permanent: true` — also after a trash, which it makes final — and the
+snapshot says "gone", so nothing about the order is derived again.
 """
 from __future__ import annotations
 
@@ -151,6 +155,21 @@ def _pre_trash(previous: dict | None, view: OrderView, topic: str) -> bool:
                 and view.modified is not None and view.modified == previous.get("modified"))
 
 
+def _gone(store: StoreContext, previous: dict, order_id: int, now: datetime) -> Derivation:
+    """Deleted for good: order.deleted with permanent=True, once."""
+    if not previous or previous.get("gone"):  # never known (nothing to announce), or told already
+        return nothing(DUPLICATE)
+    nxt = {**previous, "deleted": True, "gone": True}
+    data = OrderDeleted(store_id=store.store_id, order_id=order_id, order_number=previous.get("number"),
+                        previous_status=TRASH if previous.get("deleted") else previous.get("status"),
+                        customer=CustomerRef(key=previous.get("key") or guest_fallback_key(store.store_id, order_id)),
+                        permanent=True)
+    # One permanent deletion per order: its id needs no moment.
+    event = _event(store, key=data.customer.key, order_id=order_id, event_type="order.deleted", moment=None,
+                   discriminator="permanent", time=now, data=data)
+    return Derivation(events=[event], snapshot=nxt, outcome=APPLIED)
+
+
 def _trashed(store: StoreContext, previous: dict, payload: dict, now: datetime) -> Derivation:
     """order.deleted ({"id"} only: moved to the trash), or a full payload whose status is trash."""
     order_id = resource_id(payload)
@@ -180,18 +199,23 @@ def _trashed(store: StoreContext, previous: dict, payload: dict, now: datetime) 
 
 def derive_order_events(store: StoreContext, previous: dict | None, payload: dict, topic: str,
                         refund_details: dict[int, dict] | None = None, *,
-                        now: datetime | None = None) -> Derivation:
+                        now: datetime | None = None, permanent: bool = False) -> Derivation:
     """Events for one order delivery (webhook or reconcile), and the snapshot to store.
 
     `previous` is the snapshot this function returned last time for this order (None at first
     sight). `refund_details` maps refund id → refund resource (GET /orders/<id>/refunds/<rid>)
     for refunds the caller fetched; without it a refund's line_items are null. `now` is when the
     delivery was received: the time of events whose moment the store doesn't tell (order.deleted);
-    it defaults to the clock. Raises ValueError/KeyError/TypeError on a malformed payload.
+    it defaults to the clock. `permanent` (with order.deleted): the order is gone from the store
+    for good. Raises ValueError/KeyError/TypeError on a malformed payload.
     """
     if (refused := not_a_resource(payload, topic, ORDER_TOPICS, "order")) is not None:
         return refused
     now = now or utcnow()
+    if permanent and topic == "order.deleted":
+        return _gone(store, previous or {}, resource_id(payload), now)
+    if (previous or {}).get("gone"):  # deleted for good: whatever still arrives about it is history
+        return nothing(STALE)
     if topic == "order.deleted" or payload.get("status") == TRASH:
         return _trashed(store, previous or {}, payload, now)
     if payload.get("status") in PARKED_STATUSES:

@@ -204,6 +204,10 @@ class MemoryReconcileState:
         state = self.batch.state((store_id, resource, resource_id))
         return _copy(state) if state is not None else None
 
+    async def known_orders(self, store_id: str) -> set[str]:
+        return {k[2] for k, (_, state) in self.batch.snapshots.items()
+                if k[0] == store_id and k[1] == "order" and not state.get("gone")}
+
     async def cursor(self, store_id: str, resource: str) -> str | None:
         return self.cursors.get((store_id, resource))
 

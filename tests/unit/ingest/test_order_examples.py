@@ -136,7 +136,8 @@ def test_deleted_order_never_seen_is_keyed_by_the_order():
     assert out.envelope.data == {"store_id": "s1", "order_id": 727, "order_number": None, "status": "trash",
                                  "previous_status": None, "customer": {"key": "s1:o727", "id": None, "email": None,
                                                                        "first_name": None, "last_name": None,
-                                                                       "locale": None}}
+                                                                       "locale": None},
+                                 "permanent": False}
     assert result.snapshot["deleted"] is True
 
 

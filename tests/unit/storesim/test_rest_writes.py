@@ -154,3 +154,25 @@ async def test_pending_webhook_is_pinged_again_on_save(store):
         await client.put(API + f"/webhooks/{hook_id}", json={"name": "renamed"})
     assert pinged == [hook_id, hook_id]
     assert len(store.webhooks[hook_id].secret) == 50  # wp_generate_password(50, true, true)
+
+
+async def test_delete_order_trashes_or_with_force_deletes_for_good(store):
+    events = []
+    product = store.create_product("Mug", "12.00")
+    trashed = store.create_order([(product["id"], 1)], billing={"email": "ana@example.com"})
+    purged = store.create_order([(product["id"], 1)], billing={"email": "bob@example.com"})
+    store.subscribe(lambda topic, arg: events.append((topic, arg)))
+    async with api_client(store) as client:
+        to_trash = await client.delete(API + f"/orders/{trashed['id']}")
+        again = await client.delete(API + f"/orders/{trashed['id']}")
+        forced = await client.delete(API + f"/orders/{purged['id']}", params={"force": "true"})
+        after = await client.get(API + f"/orders/{purged['id']}")
+        missing = await client.delete(API + f"/orders/{purged['id']}", params={"force": "true"})
+        bad = await client.delete(API + f"/orders/{trashed['id']}", params={"force": "maybe"})
+    assert to_trash.status_code == 200 and to_trash.json()["status"] == "trash"
+    assert again.status_code == 410 and again.json()["code"] == "woocommerce_rest_already_trashed"
+    assert forced.status_code == 200 and forced.json()["id"] == purged["id"]
+    assert after.status_code == 404 and after.json()["code"] == "woocommerce_rest_shop_order_invalid_id"
+    assert missing.status_code == 404
+    assert bad.status_code == 400 and trashed["id"] in store.orders
+    assert events == [("order.deleted", trashed["id"])]  # a permanent delete fires no webhook
