@@ -11,6 +11,9 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stdout, format="%(message)s", level=level.upper())
     # Library loggers are chatty at INFO (aiokafka prints every rebalance).
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, and a URL may carry credentials (an OAuth 1.0a signed
+    # URL holds the consumer key): its warnings only.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -6,9 +6,10 @@ Bodies are PHP-JSON encoded (``\\/`` escapes, like WordPress), errors are WP_Err
 
 Authentication: a real store over HTTPS takes HTTP Basic (consumer key / secret) or, if the
 server drops ``Authorization``, ``?consumer_key=&consumer_secret=``. Over plain HTTP a real
-store refuses both and requires OAuth 1.0a one-legged signatures; Aftercart's client only
-talks https + Basic to real stores. This simulator is served over plain http on localhost,
-so it accepts Basic *and* the query parameters, and does not implement OAuth 1.0a.
+store refuses both and requires OAuth 1.0a one-legged signatures, which this simulator verifies
+as WooCommerce does (:mod:`.oauth1`: signature, 15-minute timestamp window, single-use nonces).
+``create_app(basic_over_http=False)`` is WooCommerce exactly (over http, OAuth or nothing); the
+default also takes Basic over plain http, a convenience for local clients that don't sign.
 Like WooCommerce: an unknown key is simply "not logged in" (401 woocommerce_rest_cannot_view
 / _cannot_create ...), a known key with a wrong secret is 401
 woocommerce_rest_authentication_error "Consumer secret is invalid.", a read-only key cannot
@@ -20,6 +21,7 @@ import base64
 import binascii
 import hmac
 import json
+import time
 from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request
@@ -27,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import oauth1
 from .orders import ORDER_STATUSES
 from .php_json import php_json_encode
 from .rest_params import Args, paging_headers, to_frame
@@ -65,13 +68,37 @@ def _credentials(request: Request) -> tuple[str | None, str | None]:
     return request.query_params.get("consumer_key"), request.query_params.get("consumer_secret")
 
 
-def _authenticate(store: Store, request: Request) -> bool:
-    """WC_REST_Authentication: raises for authentication errors, False for "not logged in"."""
-    key, secret = _credentials(request)
+def _oauth_key(store: Store, request: Request, now: float) -> str | None:
+    """perform_oauth_authentication(): the verified consumer key, None if the request isn't OAuth."""
+    params = oauth1.oauth_parameters(request.query_params.multi_items(),
+                                     request.headers.get("authorization", ""))
+    if params is None:
+        return None
+    # get_home_url() + the request path: the served URL stands for the store's home URL here.
+    base_uri = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+
+    def secret_of(key: str) -> tuple[str, dict[int, str]] | None:
+        found = store.api_keys.get(key)
+        return (found.consumer_secret, found.nonces) if found else None
+
+    return oauth1.authenticate(request.method, base_uri, params, secret_of, now)
+
+
+def _authenticate(store: Store, request: Request, basic_over_http: bool = True,
+                  now: Callable[[], float] = time.time) -> bool:
+    """WC_REST_Authentication: raises for authentication errors, False for "not logged in".
+    https: Basic (or the query keys); http: OAuth 1.0a (and Basic too when basic_over_http)."""
+    if request.url.scheme == "https":
+        key, secret = _credentials(request)
+    else:
+        key = _oauth_key(store, request, now())
+        if key is None and not basic_over_http:
+            return False
+        key, secret = (key, None) if key is not None else _credentials(request)
     api_key = store.api_keys.get(key or "")
     if api_key is None:
         return False
-    if not hmac.compare_digest(api_key.consumer_secret.encode(), (secret or "").encode()):
+    if secret is not None and not hmac.compare_digest(api_key.consumer_secret.encode(), secret.encode()):
         raise WCError("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
     writing = request.method not in ("GET", "HEAD", "OPTIONS")
     if writing and api_key.permissions == "read":
@@ -127,10 +154,14 @@ def _missing(params: dict[str, Any], *names: str) -> None:
 
 
 def create_app(store: Store, *, consumer_key: str | None = None,
-               consumer_secret: str | None = None, ping: Pinger | None = None) -> FastAPI:
+               consumer_secret: str | None = None, ping: Pinger | None = None,
+               basic_over_http: bool = True, oauth_clock: Callable[[], float] = time.time) -> FastAPI:
     """FastAPI app serving ``store``. ``consumer_key``/``consumer_secret`` are registered as a
     read_write key; with none given and none in the store, ``ck_storesim``/``cs_storesim``.
-    ``ping`` (async, called with the Webhook) is used where WooCommerce pings a webhook."""
+    ``ping`` (async, called with the Webhook) is used where WooCommerce pings a webhook.
+    ``basic_over_http=False``: over plain http only OAuth 1.0a logs in, as in WooCommerce.
+    ``oauth_clock`` (Unix seconds) judges OAuth timestamps: the server's real clock, not the
+    store's (which tests move around)."""
     if consumer_key:
         store.add_api_key(consumer_key, consumer_secret or "")
     elif not store.api_keys:
@@ -163,7 +194,7 @@ def create_app(store: Store, *, consumer_key: str | None = None,
         request.state.authenticated = False
         if request.url.path.startswith("/" + REST_NS):
             try:
-                request.state.authenticated = _authenticate(store, request)
+                request.state.authenticated = _authenticate(store, request, basic_over_http, oauth_clock)
             except WCError as exc:
                 return wp_json(exc.body(), exc.status)
         return await call_next(request)

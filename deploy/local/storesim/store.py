@@ -61,6 +61,7 @@ class Webhook:
 class ApiKey:
     consumer_secret: str
     permissions: str = "read_write"  # read | write | read_write
+    nonces: dict[int, str] = field(default_factory=dict)  # OAuth 1.0a nonces by timestamp (oauth1.py)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
@@ -25,7 +26,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 _COLUMNS = ("store_id, source_url, webhook_secret, previous_secret, previous_secret_until, rest_url, consumer_key,"
-            " consumer_secret, timezone, locale, secrets_key_id")
+            " consumer_secret, timezone, locale, secrets_key_id, rest_ca_bundle, rest_cert_sha256")
 # Every write seals every secret of the row with the current key, so a row has one key id.
 _SEAL = ("UPDATE stores SET webhook_secret = $2, previous_secret = $3, previous_secret_until = $4,"
          " consumer_key = $5, consumer_secret = $6, secrets_key_id = $7 WHERE store_id = $1")
@@ -85,7 +86,8 @@ class PgStores:
                          webhook_secret=opened(row["webhook_secret"]), previous_secret=opened(row["previous_secret"]),
                          previous_secret_until=row["previous_secret_until"], rest_url=row["rest_url"],
                          consumer_key=opened(row["consumer_key"]), consumer_secret=opened(row["consumer_secret"]),
-                         timezone=row["timezone"], locale=row["locale"])
+                         timezone=row["timezone"], locale=row["locale"], rest_ca_bundle=row["rest_ca_bundle"],
+                         rest_cert_sha256=row["rest_cert_sha256"])
         except SecretUnreadable:
             if not quiet:
                 log.error("store_secrets_unreadable", store_id=row["store_id"],
@@ -122,19 +124,22 @@ class PgStores:
 
     async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
                        consumer_key: str | None, consumer_secret: str | None, timezone_name: str,
-                       locale: str | None) -> Store:
+                       locale: str | None, *, rest_ca_bundle: str | None = None,
+                       rest_cert_sha256: str | None = None) -> Store:
         """Create a store; an id already registered raises StoreExists and nothing changes (a
         store changes by update, its secret by rotate_secret). A source URL another store has
         raises asyncpg's UniqueViolationError (a 409)."""
         fresh = Store(store_id=store_id, source_url=normalize_source(source_url), webhook_secret=webhook_secret,
                       previous_secret=None, previous_secret_until=None, rest_url=rest_url,
                       consumer_key=consumer_key, consumer_secret=consumer_secret, timezone=timezone_name,
-                      locale=locale)
+                      locale=locale, rest_ca_bundle=rest_ca_bundle, rest_cert_sha256=rest_cert_sha256)
         inserted = await self.pool.fetchval(
             "INSERT INTO stores (store_id, source_url, webhook_secret, previous_secret, previous_secret_until,"
-            " consumer_key, consumer_secret, secrets_key_id, rest_url, timezone, locale)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (store_id) DO NOTHING RETURNING 1",
-            store_id, fresh.source_url, *self._sealed(fresh)[1:], rest_url, timezone_name, locale)
+            " consumer_key, consumer_secret, secrets_key_id, rest_url, timezone, locale, rest_ca_bundle,"
+            " rest_cert_sha256) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+            " ON CONFLICT (store_id) DO NOTHING RETURNING 1",
+            store_id, fresh.source_url, *self._sealed(fresh)[1:], rest_url, timezone_name, locale, rest_ca_bundle,
+            rest_cert_sha256)
         if not inserted:
             raise StoreExists(store_id)
         self._forget()
@@ -150,9 +155,10 @@ class PgStores:
             if current is None:
                 return None
             updated = changed(current, changes)
-            await conn.execute("UPDATE stores SET source_url = $2, rest_url = $3, timezone = $4, locale = $5"
-                               " WHERE store_id = $1", store_id, updated.source_url, updated.rest_url,
-                               updated.timezone, updated.locale)
+            await conn.execute("UPDATE stores SET source_url = $2, rest_url = $3, timezone = $4, locale = $5,"
+                               " rest_ca_bundle = $6, rest_cert_sha256 = $7 WHERE store_id = $1", store_id,
+                               updated.source_url, updated.rest_url, updated.timezone, updated.locale,
+                               updated.rest_ca_bundle, updated.rest_cert_sha256)
             await conn.execute(_SEAL, *self._sealed(updated))
         self._forget()
         return updated
@@ -166,12 +172,9 @@ class PgStores:
             if current is None:
                 return None
             keep = overlap_s > 0
-            rotated = Store(
-                store_id=store_id, source_url=current.source_url, webhook_secret=new_secret,
-                previous_secret=current.webhook_secret if keep else None,
-                previous_secret_until=datetime.now(timezone.utc) + timedelta(seconds=overlap_s) if keep else None,
-                rest_url=current.rest_url, consumer_key=current.consumer_key,
-                consumer_secret=current.consumer_secret, timezone=current.timezone, locale=current.locale)
+            rotated = replace(
+                current, webhook_secret=new_secret, previous_secret=current.webhook_secret if keep else None,
+                previous_secret_until=datetime.now(timezone.utc) + timedelta(seconds=overlap_s) if keep else None)
             await conn.execute(_SEAL, *self._sealed(rotated))
         self._forget()
         return rotated

@@ -1,9 +1,11 @@
 """WooRestClient: the WooCommerce REST API calls ingest makes (reconcile, refunds, webhook health).
 
-Auth: HTTP Basic with the consumer key/secret, which WooCommerce accepts over HTTPS. Plain HTTP
-needs OAuth 1.0a, which this client doesn't speak, so http is refused except on loopback (the
-local store simulator, which takes Basic over http). The key never goes in the query string:
-httpx logs every request URL at INFO, and the service's logs must not hold the secret.
+Auth (adapters/woo_auth.py), as WooCommerce decides by the scheme: HTTP Basic with the consumer
+key/secret over https; OAuth 1.0a signatures (oauthlib, oauth_* in the query string) over plain
+http, where the secret itself never travels. The consumer secret is never in a URL; the signed
+URL's consumer key stays out of the logs (httpx's request log is kept at WARNING).
+TLS: the system's CAs, or what the store names to trust (its CA bundle, a pinned certificate
+fingerprint: adapters/tls_trust.py).
 """
 from __future__ import annotations
 
@@ -15,12 +17,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.ingest.adapters.tls_trust import ssl_context
+from services.ingest.adapters.woo_auth import auth_for
 from services.ingest.domain.stores import Store
 
 PER_PAGE = 100  # WooCommerce's maximum
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 NO_SUCH_ORDER = "woocommerce_rest_shop_order_invalid_id"  # GET /orders/<id> of an order that doesn't exist
 
 
@@ -106,14 +107,17 @@ def describe(exc: BaseException) -> str:
 
 class WooRestClient:
     def __init__(self, base_url: str, consumer_key: str, consumer_secret: str, timeout_s: float = 20.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, ca_bundle: str | None = None,
+                 cert_sha256: str | None = None) -> None:
         parts = urlsplit(base_url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
-            # Basic over plain http would send the secret in clear, and WooCommerce refuses it anyway.
-            raise WooRestError(f"REST URL must be https (got {parts.scheme}://{parts.hostname})")
+        if parts.scheme not in ("https", "http"):
+            raise WooRestError(f"REST URL must be https or http (got {parts.scheme}://{parts.hostname})")
         self.base = base_url.rstrip("/") + "/wp-json/wc/v3"
+        # A bundle or pin only matters over https; a bad bundle raises ssl.SSLError here (checked
+        # at registration already, domain/tls_trust.py).
+        verify = ssl_context(ca_bundle, cert_sha256) if parts.scheme == "https" else True
         self._http = httpx.AsyncClient(timeout=timeout_s, transport=transport, follow_redirects=False,
-                                       auth=(consumer_key, consumer_secret))
+                                       auth=auth_for(parts.scheme, consumer_key, consumer_secret), verify=verify)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -211,7 +215,8 @@ class WooRestClient:
 
 def client_for(store: Store) -> WooRestClient | None:
     """The store's REST client, or None when it has no REST URL or credentials. Raises
-    WooRestError for a URL it must not use (plain http off loopback)."""
+    WooRestError for a URL it can't use (neither https nor http)."""
     if not store.has_rest_access:
         return None
-    return WooRestClient(store.rest_url, store.consumer_key, store.consumer_secret)
+    return WooRestClient(store.rest_url, store.consumer_key, store.consumer_secret,
+                         ca_bundle=store.rest_ca_bundle, cert_sha256=store.rest_cert_sha256)

@@ -6,7 +6,8 @@ What registering, changing and rotating mean (README "Connecting a WooCommerce s
   refused (StoreExists: 409) and changes nothing, whatever the body — one mistaken request must not
   cut a live store off;
 - changing a store (update: PATCH /stores/{id}) sets its source URL, REST access (rest_url,
-  consumer_key, consumer_secret), time zone or locale, and never a secret;
+  consumer_key, consumer_secret, and what to trust for a self-signed https store: rest_ca_bundle,
+  rest_cert_sha256, domain/tls_trust.py), time zone or locale, and never a secret;
 - rotating makes the new secret current and keeps exactly one previous secret, the one current
   until then, for the overlap (none with an overlap of 0); every earlier one is gone. A webhook
   secret changes only so.
@@ -36,7 +37,8 @@ class StoreExists(Exception):
 
 
 # What update() may change (PATCH /stores/{id}); secrets change by rotation only.
-UPDATABLE = ("source_url", "rest_url", "consumer_key", "consumer_secret", "timezone", "locale")
+UPDATABLE = ("source_url", "rest_url", "consumer_key", "consumer_secret", "timezone", "locale", "rest_ca_bundle",
+             "rest_cert_sha256")
 CREDENTIALS = frozenset({"consumer_key", "consumer_secret"})
 
 
@@ -52,6 +54,10 @@ class Store:
     consumer_secret: str | None = field(repr=False)
     timezone: str
     locale: str | None
+    # What to trust for the REST API over https beyond the system's CAs (domain/tls_trust.py).
+    # repr=False: not secret, but never logged.
+    rest_ca_bundle: str | None = field(default=None, repr=False)
+    rest_cert_sha256: str | None = field(default=None, repr=False)
 
     def active_secrets(self, now: datetime | None = None) -> list[str]:
         now = now or datetime.now(timezone.utc)

@@ -8,18 +8,40 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from services.ingest.adapters.delivery_log import DeliveryRecord, PgDeliveryLog
 from services.ingest.adapters.order_outbox import HeldBehind, NotParked, OutboxRecord, ParkedRow, PgOrderOutbox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.domain.stores import (CREDENTIALS, MAX_SECRET, MAX_SOURCE_URL, Store, StoreExists,
                                            secret_warnings, secret_weakness)
+from services.ingest.domain.tls_trust import MAX_CA_BUNDLE, check_ca_bundle, normalize_fingerprint
 from shared.service.deps import TOKEN_ERRORS, HTTPErrorOut, PoolDep, RequireToken, ServiceDep
 from shared.logging import get_logger
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE, ProblemOut
 
 log = get_logger(__name__)
+
+_CA_BUNDLE = ("PEM text of the CA certificate(s) that sign the store's https certificate, trusted for"
+              " this store instead of the system's CAs (host name still checked)")
+_CERT_SHA256 = ("SHA-256 fingerprint of the certificate the store's https REST API must present (64 hex"
+                " digits, colons allowed); checked in the TLS handshake before anything is sent")
+
+
+class _TlsTrustIn(BaseModel):
+    """What a store may name to trust for a self-signed https REST API (domain/tls_trust.py)."""
+    rest_ca_bundle: str | None = Field(default=None, max_length=MAX_CA_BUNDLE, description=_CA_BUNDLE)
+    rest_cert_sha256: str | None = Field(default=None, max_length=200, description=_CERT_SHA256)
+
+    @field_validator("rest_ca_bundle")
+    @classmethod
+    def _bundle(cls, v: str | None) -> str | None:
+        return None if v is None else check_ca_bundle(v)
+
+    @field_validator("rest_cert_sha256")
+    @classmethod
+    def _fingerprint(cls, v: str | None) -> str | None:
+        return None if v is None else normalize_fingerprint(v)
 
 
 # The adapters bootstrap built, once storage is connected (PoolDep answers 503 until then).
@@ -40,7 +62,7 @@ DeliveryLogDep = Annotated[PgDeliveryLog, Depends(_delivery_log)]
 OrderOutboxDep = Annotated[PgOrderOutbox, Depends(_order_outbox)]
 
 
-class StoreIn(BaseModel):
+class StoreIn(_TlsTrustIn):
     store_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$", description="short stable id")
     source_url: HttpUrl = Field(max_length=MAX_SOURCE_URL,
                                 description="the store's home URL as sent in X-WC-Webhook-Source")
@@ -56,7 +78,7 @@ class StoreIn(BaseModel):
     locale: str | None = None
 
 
-class StorePatch(BaseModel):
+class StorePatch(_TlsTrustIn):
     """What PATCH /stores/{id} may change; a field left out stays as it is. Secrets are not here:
     the webhook secret changes only by rotate-secret."""
     model_config = ConfigDict(extra="forbid")
@@ -96,6 +118,8 @@ class StoreOut(BaseModel):
     store_id: str
     source_url: str
     rest_url: str | None
+    rest_ca_bundle_set: bool = Field(default=False, description="whether a CA bundle is trusted for the REST API")
+    rest_cert_sha256: str | None = Field(default=None, description="the pinned certificate fingerprint, if any")
     timezone: str
     locale: str | None
     previous_secret_until: str | None = Field(description="ISO time until which the previous secret is accepted")
@@ -105,8 +129,9 @@ class StoreOut(BaseModel):
 
     @classmethod
     def of(cls, s: Store, warnings: list[str] | None = None) -> StoreOut:
-        return cls(store_id=s.store_id, source_url=s.source_url, rest_url=s.rest_url, timezone=s.timezone,
-                   locale=s.locale,
+        return cls(store_id=s.store_id, source_url=s.source_url, rest_url=s.rest_url,
+                   rest_ca_bundle_set=bool(s.rest_ca_bundle), rest_cert_sha256=s.rest_cert_sha256,
+                   timezone=s.timezone, locale=s.locale,
                    previous_secret_until=s.previous_secret_until.isoformat() if s.previous_secret_until else None,
                    warnings=warnings or [])
 
@@ -224,7 +249,8 @@ def admin_router() -> APIRouter:
             store = await stores.register(
                 body.store_id, str(body.source_url), body.webhook_secret,
                 str(body.rest_url) if body.rest_url else None, body.consumer_key, body.consumer_secret,
-                body.timezone, body.locale)
+                body.timezone, body.locale, rest_ca_bundle=body.rest_ca_bundle,
+                rest_cert_sha256=body.rest_cert_sha256)
         except StoreExists:
             log.warning("store_register_refused", store_id=body.store_id, reason="store_exists")
             return JSONResponse(status_code=409, content=ProblemOut(
@@ -236,7 +262,8 @@ def admin_router() -> APIRouter:
 
     @router.patch("/stores/{store_id}", summary="Change a store's source, REST access, time zone or locale",
                   description="Sets the fields the body carries (source_url, rest_url, consumer_key,"
-                              " consumer_secret, timezone, locale; null clears rest_url, the credentials or"
+                              " consumer_secret, rest_ca_bundle, rest_cert_sha256, timezone, locale; null clears"
+                              " rest_url, the credentials, the trusted CA bundle or fingerprint, or the"
                               " locale); the others stay. Never a secret: the webhook secret changes only by"
                               " rotate-secret. The change is logged by field names, never the credentials.",
                   responses={404: {"model": HTTPErrorOut, "description": "No such store"},

@@ -93,14 +93,16 @@ def closed_port() -> socket.socket:
 
 @pytest.fixture
 def storesim(ingest):
-    """The simulator (a store with the `ingest` store's home URL) served by uvicorn on a free port,
-    in its own thread so blocking calls in a test (a CLI subprocess) don't stall it."""
+    """The simulator (a store with the `ingest` store's home URL) served by uvicorn over plain http
+    on a free port, in its own thread so blocking calls in a test (a CLI subprocess) don't stall it.
+    Like a real store over http it logs in OAuth 1.0a signed requests only."""
     clock = SimClock(start=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1))
     store = Store(ingest.source, clock=clock)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_sim_app(store, consumer_key=SIM_CK, consumer_secret=SIM_CS),
-                                           log_level="warning", lifespan="off"))
+    # basic_over_http=False: over plain http the simulator takes OAuth 1.0a only, as WooCommerce does.
+    app = create_sim_app(store, consumer_key=SIM_CK, consumer_secret=SIM_CS, basic_over_http=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -149,7 +149,8 @@ class MemoryStores:
 
     async def register(self, store_id: str, source_url: str, webhook_secret: str, rest_url: str | None,
                        consumer_key: str | None, consumer_secret: str | None, timezone_name: str,
-                       locale: str | None) -> Store:
+                       locale: str | None, *, rest_ca_bundle: str | None = None,
+                       rest_cert_sha256: str | None = None) -> Store:
         from services.ingest.domain.stores import Store, StoreExists, normalize_source
 
         source = normalize_source(source_url)
@@ -159,7 +160,8 @@ class MemoryStores:
         self._by_id[store_id] = Store(
             store_id=store_id, source_url=source, webhook_secret=webhook_secret, previous_secret=None,
             previous_secret_until=None, rest_url=rest_url, consumer_key=consumer_key,
-            consumer_secret=consumer_secret, timezone=timezone_name, locale=locale)
+            consumer_secret=consumer_secret, timezone=timezone_name, locale=locale, rest_ca_bundle=rest_ca_bundle,
+            rest_cert_sha256=rest_cert_sha256)
         return self._by_id[store_id]
 
     def _taken(self, source: str, store_id: str) -> None:
