@@ -71,6 +71,18 @@ async def check_stores_contract(stores, uid: str) -> None:
         await stores.update(f"e-{uid}", {"source_url": source})
     assert (await stores.get(f"e-{uid}")).source_url == f"https://e-{uid}.example/"
 
+    # What a store trusts for its https REST API is kept with it, changed by update, kept by rotation.
+    pin = "ab" * 32
+    await stores.register(f"t-{uid}", f"https://t-{uid}.example/", s1, "https://t.example", "ck", "cs", "UTC", None,
+                          rest_ca_bundle="PEM text", rest_cert_sha256=pin)
+    got = await stores.get(f"t-{uid}")
+    assert (got.rest_ca_bundle, got.rest_cert_sha256) == ("PEM text", pin)
+    assert "PEM text" not in repr(got) and pin not in repr(got)
+    await stores.update(f"t-{uid}", {"rest_ca_bundle": None})
+    rotated = await stores.rotate_secret(f"t-{uid}", s2, 60)
+    assert (rotated.rest_ca_bundle, rotated.rest_cert_sha256) == (None, pin)
+    assert await stores.get(f"t-{uid}") == rotated
+
 
 async def test_memory_stores_keep_the_contract(uid):
     await check_stores_contract(MemoryStores(), uid)
