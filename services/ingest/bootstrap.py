@@ -1,6 +1,6 @@
 """Wires ingest: settings → runtime (PostgreSQL, Kafka producer) → adapters → the pipeline's group
 commit, the reconciler, and the background workers (outbox relay, the store secrets sweep,
-reconcile schedule).
+held refunds' details, reconcile schedule).
 
 The adapters over the database pool are built the first time they are asked for, once the
 runtime has connected (the API's dependencies answer 503 before that).
@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 
 from services.ingest.adapters.delivery_log import PgDeliveryLog
+from services.ingest.adapters.held_events import PgHeldEvents
 from services.ingest.adapters.lane_connections import PgLaneConnections
 from services.ingest.adapters.order_outbox import PgOrderOutbox
 from services.ingest.adapters.reconcile_state import PgReconcileState
@@ -21,10 +22,11 @@ from services.ingest.adapters.secret_box import SecretBox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
 from services.ingest.domain.bounds import EventLimits
-from services.ingest.entrypoints.workers import reconcile_worker
+from services.ingest.entrypoints.workers import reconcile_worker, refund_details_worker
 from services.ingest.metrics import IngestMetrics, ingest_metrics
 from services.ingest.pipeline import GroupCommit
 from services.ingest.reconcile import Reconciler
+from services.ingest.refund_details import RefundDetails
 from shared.service.runtime import Runtime
 from shared.service.workers import relay_worker
 
@@ -92,10 +94,19 @@ def bootstrap(settings: IngestSettings | None = None) -> Ingest:
     runtime.on_stop.append(commit.close)  # hands the lanes' connections back before the pool closes
     ingest = Ingest(settings=settings, runtime=runtime, commit=commit, metrics=metrics)
     runtime.workers["ingest-secrets"] = _secrets_sweep(ingest)
+    runtime.workers["ingest-refund-details"] = refund_details_worker(
+        lambda: refund_details(runtime.pool, settings, metrics, runtime.outbox_written.set),
+        settings.refund_details_poll_s)
     if settings.reconcile_interval_s > 0:
         runtime.workers["ingest-reconcile"] = reconcile_worker(lambda: ingest.reconciler,
                                                                settings.reconcile_interval_s)
     return ingest
+
+
+def refund_details(pool: asyncpg.Pool, settings: IngestSettings, metrics: IngestMetrics | None = None,
+                   on_released=None) -> RefundDetails:
+    return RefundDetails(PgHeldEvents(pool), stores(pool, settings), metrics or ingest_metrics(),
+                         wait_s=settings.refund_details_wait_s, limits=event_limits(settings), on_released=on_released)
 
 
 def _secrets_sweep(ingest: Ingest):

@@ -53,6 +53,11 @@ class IngestSettings(ServiceSettings):
     max_event_bytes: int = Field(default=1_000_000, ge=10_000, le=1_000_000)
     max_line_items: int = Field(default=10_000, ge=1)
     max_events_per_delivery: int = Field(default=500, ge=1)
+    # A webhook's refund carries no lines: the order's events are held while ingest fetches them
+    # from the store's REST API (refund_details.py), every refund_details_poll_s, for at most
+    # refund_details_wait_s — then they are published without the lines they still lack.
+    refund_details_wait_s: float = Field(default=300.0, ge=0)
+    refund_details_poll_s: float = Field(default=2.0, gt=0)
     # Scheduled reconciliation against each store's REST API; 0 disables the schedule.
     reconcile_interval_s: float = 900.0
     # How far back the first reconcile of a store reaches (a new store imports its history).

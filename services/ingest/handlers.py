@@ -23,8 +23,11 @@ Handler = Callable[[StoreContext, "dict | None", Delivery], Derivation]
 
 
 def on_order(store: StoreContext, previous: dict | None, delivery: Delivery) -> Derivation:
+    # A webhook's refunds come without their lines: held until refund_details.py fetched them, when
+    # the store's REST API can be asked (reconcile fetched them itself already).
+    hold = delivery.origin == "webhook" and delivery.store.has_rest_access
     return derive_order_events(store, previous, delivery.payload, delivery.topic, delivery.refund_details,
-                               permanent=delivery.permanent)
+                               permanent=delivery.permanent, hold_refunds=hold)
 
 
 def on_customer(store: StoreContext, previous: dict | None, delivery: Delivery) -> Derivation:

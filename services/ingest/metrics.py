@@ -25,6 +25,9 @@ class IngestMetrics:
                                  " *.created came for a resource already known (its read had been skipped)")
         self.reconciled = Counter("ingest_reconciled_resources_total", "Resources pulled by reconciliation",
                                   ["resource", "outcome"])
+        self.refund_details = Counter("ingest_refund_details_total",
+                                      "Held webhook refunds released with their lines (fetched) or without"
+                                      " them after AFTERCART_INGEST_REFUND_DETAILS_WAIT_S (given_up)", ["outcome"])
         self.weak_secrets = Gauge("ingest_stores_weak_secret",
                                   "Stores whose current webhook secret is weak (under 16 characters or low"
                                   " entropy): counted at every registration, rotation and secrets sweep",

@@ -11,6 +11,9 @@ webhooks registered on the store (e.g. through ``POST /wp-json/wc/v3/webhooks``)
 REST API shows exactly the orders the webhooks described; the home URL (the
 X-WC-Webhook-Source) is then the served URL, ``http://127.0.0.1:<port>/``.
 ``play`` only delivers (no REST API): handy to push a day of traffic at a receiver.
+``--oauth-only`` makes plain http take OAuth 1.0a signatures only, as WooCommerce does (the default
+also takes Basic over http); ``--ssl-certfile``/``--ssl-keyfile`` serve https (then Basic, as
+WooCommerce over https).
 """
 from __future__ import annotations
 
@@ -45,16 +48,19 @@ async def _runner(queue: Queue, interval: float) -> None:
 
 async def _serve(host: str, port: int, store: Store, consumer_key: str, consumer_secret: str,
                  play_to: Optional[str], secret: Optional[str], step_delay: float,
-                 runner_interval: float) -> None:
+                 runner_interval: float, oauth_only: bool = False, ssl_certfile: Optional[str] = None,
+                 ssl_keyfile: Optional[str] = None) -> None:
     factory = make_sender_factory(store.home_url, auth_salt=store.auth_salt)
 
     async def ping(hook) -> int:
         return await WebhookSender.for_webhook(hook, store.home_url,
                                                auth_salt=store.auth_salt).send_ping()
 
-    app = create_app(store, consumer_key=consumer_key, consumer_secret=consumer_secret, ping=ping)
+    app = create_app(store, consumer_key=consumer_key, consumer_secret=consumer_secret, ping=ping,
+                     basic_over_http=not oauth_only)
     queue = Queue().attach(store, factory)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info",
+                                           ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile))
     serving = asyncio.create_task(server.serve())
     runner = asyncio.create_task(_runner(queue, runner_interval))
     try:
@@ -82,13 +88,19 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1."),
           step_delay: float = typer.Option(0.0, help="Seconds between steps of the day."),
           runner_interval: float = typer.Option(1.0, help="Seconds between queue runs."),
           utc_offset_hours: float = typer.Option(2.0, help="Site timezone offset."),
-          seed: int = typer.Option(0, help="Seed for order keys and other random values.")) -> None:
+          seed: int = typer.Option(0, help="Seed for order keys and other random values."),
+          oauth_only: bool = typer.Option(False, help="Over plain http, log in OAuth 1.0a signed requests only (as WooCommerce)."),
+          ssl_certfile: Optional[str] = typer.Option(None, help="Serve https with this certificate (PEM)."),
+          ssl_keyfile: Optional[str] = typer.Option(None, help="The certificate's private key (PEM).")) -> None:
     """Serve the REST API (and optionally play the day against a receiver)."""
-    store = _store(home_url or f"http://{host}:{port}/", utc_offset_hours, seed)
+    scheme = "https" if ssl_certfile else "http"
+    store = _store(home_url or f"{scheme}://{host}:{port}/", utc_offset_hours, seed)
     if play_to and not secret:
         raise typer.BadParameter("--play-to needs --secret (the receiver must know it)")
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise typer.BadParameter("--ssl-certfile and --ssl-keyfile go together")
     asyncio.run(_serve(host, port, store, consumer_key, consumer_secret, play_to, secret,
-                       step_delay, runner_interval))
+                       step_delay, runner_interval, oauth_only, ssl_certfile, ssl_keyfile))
 
 
 @cli.command()

@@ -129,3 +129,5 @@ class DeliveryRow:
     # The events' envelopes as serialized (and checked) by the pipeline, one per event; None:
     # the store serializes them itself.
     payloads: list[bytes] | None = None
+    # The events go to held_events rather than the outbox (Derivation.held: a refund's lines awaited).
+    held: bool = False

@@ -30,6 +30,10 @@ class Derivation:
     events: list[Outgoing]  # in the order they must be published
     snapshot: dict | None  # the new snapshot to store (JSON-serializable), None = keep the old one
     outcome: str
+    # The events wait in held_events instead of the outbox: a refund of the order waits for its
+    # lines (GET /orders/<id>/refunds/<rid>), and every later event of the order behind it
+    # (refund_details.py releases them, in order).
+    held: bool = False
 
 
 def nothing(outcome: str) -> Derivation:

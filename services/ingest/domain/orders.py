@@ -28,6 +28,11 @@ Trash: order.deleted ({"id"}) or a payload with status "trash" → order.deleted
 comes back with order.restored, or with any payload strictly newer than the last state known
 before the trash; a payload from that same second is a late pre-trash state, not a restore.
 
+Refund lines held (`hold_refunds`: a webhook of a store ingest can ask): a new refund whose lines
+aren't known (the order payload has none) makes the Derivation `held` and the snapshot remember
+it: that event, and every later one of the order, wait in held_events for refund_details.py to
+fetch the lines and publish them in order; the snapshot's "held" goes when it has.
+
 Gone for good (`permanent`: reconcile found a known order 404 in the REST API, no webhook tells):
 order.deleted once with `permanent: true` — also after a trash, which it makes final — and the
 snapshot says "gone", so nothing about the order is derived again.
@@ -198,8 +203,8 @@ def _trashed(store: StoreContext, previous: dict, payload: dict, now: datetime) 
 
 
 def derive_order_events(store: StoreContext, previous: dict | None, payload: dict, topic: str,
-                        refund_details: dict[int, dict] | None = None, *,
-                        now: datetime | None = None, permanent: bool = False) -> Derivation:
+                        refund_details: dict[int, dict] | None = None, *, now: datetime | None = None,
+                        permanent: bool = False, hold_refunds: bool = False) -> Derivation:
     """Events for one order delivery (webhook or reconcile), and the snapshot to store.
 
     `previous` is the snapshot this function returned last time for this order (None at first
@@ -207,8 +212,22 @@ def derive_order_events(store: StoreContext, previous: dict | None, payload: dic
     for refunds the caller fetched; without it a refund's line_items are null. `now` is when the
     delivery was received: the time of events whose moment the store doesn't tell (order.deleted);
     it defaults to the clock. `permanent` (with order.deleted): the order is gone from the store
-    for good. Raises ValueError/KeyError/TypeError on a malformed payload.
+    for good. `hold_refunds`: a new refund without its lines holds the order's events (module
+    docstring). Raises ValueError/KeyError/TypeError on a malformed payload.
     """
+    result = _derive(store, previous, payload, topic, refund_details, now=now, permanent=permanent)
+    held = bool((previous or {}).get("held")) or (hold_refunds and any(
+        e.envelope.type == "order.refunded" and e.envelope.data["refund"]["line_items"] is None
+        for e in result.events))
+    if not held:
+        return result
+    # Held until refund_details.py releases the order (it alone drops the mark), events or not.
+    snapshot = None if result.snapshot is None else {**result.snapshot, "held": True}
+    return Derivation(events=result.events, snapshot=snapshot, outcome=result.outcome, held=bool(result.events))
+
+
+def _derive(store: StoreContext, previous: dict | None, payload: dict, topic: str,
+            refund_details: dict[int, dict] | None, *, now: datetime | None, permanent: bool) -> Derivation:
     if (refused := not_a_resource(payload, topic, ORDER_TOPICS, "order")) is not None:
         return refused
     now = now or utcnow()

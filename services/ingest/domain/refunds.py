@@ -12,7 +12,8 @@ from datetime import datetime
 from services.ingest.domain.money import ZERO, fmt, to_decimal, within_range
 from services.ingest.domain.order_payload import OrderView, RefundEntry
 from services.ingest.domain.times import parse_gmt
-from shared.events.orders import Refund, RefundLine
+from shared.events.envelope import Envelope
+from shared.events.orders import OrderRefunded, Refund, RefundLine
 
 
 def _int_or_none(value: object) -> int | None:
@@ -56,3 +57,17 @@ def refund_time(details: dict | None, fallback: datetime) -> datetime:
     if details is not None:
         return parse_gmt(details.get("date_created_gmt"), "refund date_created_gmt") or fallback
     return fallback
+
+
+def _decimals(amount: str) -> int:
+    return len(amount.partition(".")[2])
+
+
+def with_refund_lines(envelope: Envelope, details: dict) -> Envelope:
+    """A held order.refunded event completed with the refund resource's lines (and its reason, when
+    it has one): what reconcile would have derived with `details` in hand. Same id: one fact, once."""
+    refund = dict(envelope.data["refund"])
+    refund["line_items"] = [line.model_dump(mode="json") for line in _lines(details, _decimals(refund["amount"]))]
+    refund["reason"] = (str(details.get("reason") or "").strip() or None) or refund.get("reason")
+    data = OrderRefunded.model_validate({**envelope.data, "refund": refund})  # still the contract
+    return envelope.model_copy(update={"data": data.model_dump(mode="json", by_alias=True)})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 MAX_CA_BUNDLE = 64 * 1024  # a bundle of a few dozen certificates; ingest keeps and parses it per client
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -38,16 +39,17 @@ def normalize_fingerprint(text: str) -> str:
 
 
 def check_ca_bundle(pem: str) -> str:
-    """The bundle as given, once it is at least one parseable PEM certificate and nothing else
-    that matters (a private key pasted along is refused rather than kept)."""
+    """The bundle's certificates, PEM-encoded anew (text around them — comments, stray bytes
+    PostgreSQL can't hold — is dropped), once it holds at least one; a private key pasted along
+    is refused rather than kept."""
     if len(pem) > MAX_CA_BUNDLE:
         raise BadTrust(f"rest_ca_bundle is longer than {MAX_CA_BUNDLE} characters")
     if "PRIVATE KEY" in pem:
         raise BadTrust("rest_ca_bundle holds a private key: give only the CA certificate(s)")
     try:
-        certs = x509.load_pem_x509_certificates(pem.encode())
+        certs = x509.load_pem_x509_certificates(pem.encode())  # a lone surrogate: UnicodeEncodeError
     except ValueError:
         raise BadTrust("rest_ca_bundle must be PEM certificates (-----BEGIN CERTIFICATE-----)") from None
     if not certs:
         raise BadTrust("rest_ca_bundle holds no certificate")
-    return pem
+    return "".join(cert.public_bytes(serialization.Encoding.PEM).decode() for cert in certs)

@@ -1,12 +1,13 @@
-"""Ingest's own background worker: the scheduled reconcile, calling the reconcile use case every
-`interval_s` (one instance at a time). The outbox relay is the shared one; bootstrap wires both
-into the runtime."""
+"""Ingest's own background workers: the scheduled reconcile, calling the reconcile use case every
+`interval_s` (one instance at a time), and the held refunds' details (refund_details.py) every
+`poll_s`. The outbox relay is the shared one; bootstrap wires them all into the runtime."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from services.ingest.reconcile import Reconciler
+from services.ingest.refund_details import RefundDetails
 
 if TYPE_CHECKING:
     from shared.service.runtime import Runtime, WorkerFactory
@@ -16,4 +17,11 @@ def reconcile_worker(reconciler: Callable[[], Reconciler], interval_s: float) ->
     """`reconciler` is called once the runtime has connected (it needs the pool)."""
     async def run(rt: Runtime) -> None:
         await reconciler().run_schedule(interval_s)
+    return run
+
+
+def refund_details_worker(details: Callable[[], RefundDetails], poll_s: float) -> WorkerFactory:
+    """`details` is called once the runtime has connected (it needs the pool)."""
+    async def run(rt: Runtime) -> None:
+        await details().run(poll_s)
     return run

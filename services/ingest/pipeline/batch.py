@@ -178,7 +178,8 @@ def _rows(batch: list[Delivery], outcomes: list[str | None], prepared: list) -> 
                                 webhook_id=delivery.webhook_id, origin=delivery.origin, body=delivery.body,
                                 outcome=p.derivation.outcome if p is not None else outcome,
                                 events=p.derivation.events if p is not None else [],
-                                payloads=p.payloads if p is not None else []))
+                                payloads=p.payloads if p is not None else [],
+                                held=p is not None and p.derivation.held))
     return rows
 
 

@@ -65,3 +65,38 @@ def test_play_cli(live_receiver):
     deliveries = [(h, b) for h, b in receiver.requests if "x-wc-webhook-topic" in h]
     assert len(deliveries) == 24
     assert all(verify("S", b, h["x-wc-webhook-signature"]) for h, b in deliveries)
+
+
+async def test_serve_cli_oauth_only_logs_in_signed_requests_only():
+    """``serve --oauth-only``: WooCommerce over plain http — Basic is not a login, ingest's OAuth
+    1.0a signed client is."""
+    import asyncio
+
+    import httpx
+
+    from services.ingest.adapters.woo_rest import WooRestClient
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "deploy.local.storesim", "serve", "--port", str(port),
+                             "--consumer-key", "ck_cli", "--consumer-secret", "cs_cli", "--oauth-only"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(timeout=5, auth=("ck_cli", "cs_cli")) as http:
+            while True:
+                try:
+                    basic = await http.get(f"{url}/wp-json/wc/v3/webhooks")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline and proc.poll() is None, "storesim serve did not start"
+                    await asyncio.sleep(0.1)
+        assert (basic.status_code, basic.json()["code"]) == (401, "woocommerce_rest_cannot_view")
+        client = WooRestClient(url, "ck_cli", "cs_cli")
+        try:
+            assert await client.webhooks() == []
+        finally:
+            await client.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

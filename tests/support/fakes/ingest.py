@@ -3,8 +3,8 @@ unit tests of the delivery pipeline and of reconciliation:
 
 - MemoryDeliveryBatch ~ PgDeliveryBatch: snapshots with revisions (a write whose revisions moved
   raises SnapshotConflict and stores nothing), the outbox (a repeated event id is ignored, the
-  first delivery of a batch owns a fact), the delivery rows; a NUL character PostgreSQL would
-  refuse raises UnstorableValue and stores nothing. `after_next_read` lets a test run "another
+  first delivery of a batch owns a fact) or `held` for a held delivery's events, the delivery
+  rows; a NUL character PostgreSQL would refuse raises UnstorableValue and stores nothing. `after_next_read` lets a test run "another
   instance" between a batch's read and its write; `gate` holds writes until it is set.
 - MemoryLaneConnections ~ PgLaneConnections: hands out that one batch store.
 - MemoryStores ~ PgStores (get, all, by_source, register, rotate_secret; secrets in memory, not sealed).
@@ -53,6 +53,7 @@ class MemoryDeliveryBatch:
         self.snapshots: dict[Key, tuple[int, dict]] = {}  # key → (revision, state)
         self.outbox = FakeOutbox()
         self.rows: list[DeliveryRow] = []  # every delivery row written, with `events` = what it added
+        self.held: list[tuple[str, str, object]] = []  # (store, order id, Outgoing): held_events
         self.reads: list[set[Key]] = []  # the keys each read asked for
         self.writes: list[int] = []  # delivery rows per committed write
         self.after_next_read: Callable[[], Awaitable[None]] | None = None
@@ -87,7 +88,7 @@ class MemoryDeliveryBatch:
                 raise SnapshotConflict("a snapshot changed since it was read")
         for key, (rev, _) in snapshots.items():
             self.snapshots[key] = (rev + 1, states[key])
-        known = {e.envelope.id for e in self.outbox.events}
+        known = {e.envelope.id for e in self.outbox.events} | {e.envelope.id for _, _, e in self.held}
         added = []
         for row in rows:  # the same fact twice in a batch: the first delivery has it
             fresh = []
@@ -95,7 +96,10 @@ class MemoryDeliveryBatch:
                 if e.envelope.id not in known:
                     known.add(e.envelope.id)
                     fresh.append(e)
-            await self.outbox.write(fresh)
+            if row.held:  # held_events, not the outbox (a refund's lines awaited)
+                self.held += [(row.store_id, row.resource_id, e) for e in fresh]
+            else:
+                await self.outbox.write(fresh)
             self.rows.append(replace(row, events=fresh))
             added.append(len(fresh))
         self.writes.append(len(rows))

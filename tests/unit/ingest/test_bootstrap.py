@@ -1,6 +1,6 @@
 """bootstrap wires ingest from its settings: the group commit's lanes and batch size, the workers
-the runtime starts (the relay and the secrets sweep always, the reconcile schedule unless
-disabled), and the app's `state.service`. Nothing is connected: the app is built, never started."""
+the runtime starts (the relay, the secrets sweep and the held refunds' details always, the
+reconcile schedule unless disabled), and the app's `state.service`. Nothing is connected: the app is built, never started."""
 from __future__ import annotations
 
 from services.ingest.bootstrap import bootstrap
@@ -10,9 +10,9 @@ from services.ingest.entrypoints.api import create_app
 
 def test_the_runtime_gets_the_relay_the_secrets_sweep_and_the_reconcile_schedule_unless_disabled():
     assert list(bootstrap(IngestSettings(environment="development")).runtime.workers) == [
-        "ingest-relay", "ingest-secrets", "ingest-reconcile"]
+        "ingest-relay", "ingest-secrets", "ingest-refund-details", "ingest-reconcile"]
     assert list(bootstrap(IngestSettings(environment="development", reconcile_interval_s=0)).runtime.workers) == [
-        "ingest-relay", "ingest-secrets"]
+        "ingest-relay", "ingest-secrets", "ingest-refund-details"]
 
 
 def test_the_group_commit_follows_the_settings_and_hands_its_connections_back_at_stop():

@@ -42,8 +42,9 @@ def test_anything_else_is_no_fingerprint(given):
 def test_a_ca_bundle_is_one_or_more_certificates_and_nothing_secret():
     one, two = _ca_pem(), _ca_pem()
     assert check_ca_bundle(one) == one
-    assert check_ca_bundle(one + two) == one + two
-    for bad, why in [("hello", "PEM"), (one.replace("MII", "XXX", 1)[:60], "PEM"),
+    # Kept as its certificates alone: what surrounds them (comments, a NUL PostgreSQL can't hold) goes.
+    assert check_ca_bundle(f"# the store's CA\x00\r\n{one}\n# and its successor\n{two}") == one + two
+    for bad, why in [("hello", "PEM"), (one.replace("MII", "XXX", 1)[:60], "PEM"), ("\ud800" + one, "PEM"),
                      (one + "-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----\n", "private key"),
                      (one + " " * MAX_CA_BUNDLE, "longer")]:
         with pytest.raises(BadTrust, match=why):
