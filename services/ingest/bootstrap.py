@@ -1,6 +1,6 @@
 """Wires ingest: settings → runtime (PostgreSQL, Kafka producer) → adapters → the pipeline's group
 commit, the reconciler, and the background workers (outbox relay, the store secrets sweep,
-held refunds' details, reconcile schedule).
+held refunds' details, delivery bodies' retention, reconcile schedule).
 
 The adapters over the database pool are built the first time they are asked for, once the
 runtime has connected (the API's dependencies answer 503 before that).
@@ -22,11 +22,13 @@ from services.ingest.adapters.secret_box import SecretBox
 from services.ingest.adapters.stores import PgStores
 from services.ingest.config import IngestSettings
 from services.ingest.domain.bounds import EventLimits
-from services.ingest.entrypoints.workers import reconcile_worker, refund_details_worker
+from services.ingest.adapters.retention import PgRetention
+from services.ingest.entrypoints.workers import reconcile_worker, refund_details_worker, retention_worker
 from services.ingest.metrics import IngestMetrics, ingest_metrics
 from services.ingest.pipeline import GroupCommit
 from services.ingest.reconcile import Reconciler
 from services.ingest.refund_details import RefundDetails
+from services.ingest.retention import Retention
 from shared.service.runtime import Runtime
 from shared.service.workers import relay_worker
 
@@ -97,6 +99,9 @@ def bootstrap(settings: IngestSettings | None = None) -> Ingest:
     runtime.workers["ingest-refund-details"] = refund_details_worker(
         lambda: refund_details(runtime.pool, settings, metrics, runtime.outbox_written.set),
         settings.refund_details_poll_s)
+    runtime.workers["ingest-retention"] = retention_worker(
+        lambda: Retention(PgRetention(runtime.pool), settings.delivery_body_retention_days),
+        settings.retention_sweep_interval_s)
     if settings.reconcile_interval_s > 0:
         runtime.workers["ingest-reconcile"] = reconcile_worker(lambda: ingest.reconciler,
                                                                settings.reconcile_interval_s)

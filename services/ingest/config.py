@@ -58,6 +58,11 @@ class IngestSettings(ServiceSettings):
     # refund_details_wait_s — then they are published without the lines they still lack.
     refund_details_wait_s: float = Field(default=300.0, ge=0)
     refund_details_poll_s: float = Field(default=2.0, gt=0)
+    # Raw delivery bodies (personal data) are kept this many days, then dropped — their SHA-256 and
+    # outcome stay (retention.py); the sweep runs at start and every retention_sweep_interval_s.
+    # 0 keeps none past the next sweep. An erased customer's go at once, whatever this says.
+    delivery_body_retention_days: float = Field(default=30.0, ge=0)
+    retention_sweep_interval_s: float = Field(default=3_600.0, gt=0)
     # Scheduled reconciliation against each store's REST API; 0 disables the schedule.
     reconcile_interval_s: float = 900.0
     # How far back the first reconcile of a store reaches (a new store imports its history).

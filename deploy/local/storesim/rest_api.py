@@ -88,18 +88,18 @@ def _authenticate(store: Store, request: Request, basic_over_http: bool = True,
                   now: Callable[[], float] = time.time) -> bool:
     """WC_REST_Authentication: raises for authentication errors, False for "not logged in".
     https: Basic (or the query keys); http: OAuth 1.0a (and Basic too when basic_over_http)."""
-    if request.url.scheme == "https":
-        key, secret = _credentials(request)
+    signed_key = _oauth_key(store, request, now()) if request.url.scheme != "https" else None
+    if signed_key is not None:
+        api_key = store.api_keys[signed_key]  # oauth1.authenticate() checked key, signature, nonce
     else:
-        key = _oauth_key(store, request, now())
-        if key is None and not basic_over_http:
+        if request.url.scheme != "https" and not basic_over_http:
             return False
-        key, secret = (key, None) if key is not None else _credentials(request)
-    api_key = store.api_keys.get(key or "")
-    if api_key is None:
-        return False
-    if secret is not None and not hmac.compare_digest(api_key.consumer_secret.encode(), secret.encode()):
-        raise WCError("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
+        key, secret = _credentials(request)
+        api_key = store.api_keys.get(key or "")
+        if api_key is None:
+            return False
+        if not hmac.compare_digest(api_key.consumer_secret.encode(), (secret or "").encode()):
+            raise WCError("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
     writing = request.method not in ("GET", "HEAD", "OPTIONS")
     if writing and api_key.permissions == "read":
         raise WCError("woocommerce_rest_authentication_error",

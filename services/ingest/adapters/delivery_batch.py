@@ -6,7 +6,9 @@ trip costs more than anything ingest computes, README "Benchmarks"):
 - `write` is one atomic statement (autocommit: no BEGIN/COMMIT round trips) that saves the new
   snapshots, inserts the outbox rows (a repeated event id is ignored) — or, for a delivery whose
   events are held (a refund's lines awaited, refund_details.py), the held_events rows — and the
-  delivery rows with the number of events each really added. Each snapshot is written only if its revision is still
+  delivery rows with the number of events each really added. A batch holding a customer.erased
+  runs that statement and the erasure of the customer's personal data (adapters/erasure.py) in
+  one transaction instead. Each snapshot is written only if its revision is still
   the one read (a resource never seen: only if it still doesn't exist); if any isn't, the
   statement raises SQLSTATE 40001 and nothing of it happens — `SnapshotConflict`: the caller reads
   and derives again. That only happens when another ingest instance (or a reconcile) changed the
@@ -24,8 +26,12 @@ from __future__ import annotations
 import asyncpg
 import orjson
 
+from services.ingest.adapters.erasure import erase_customer
 from services.ingest.domain.delivery import DeliveryRow, Key, Snapshot, SnapshotConflict, UnstorableValue
 from shared.db import outbox
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 _READ = ("SELECT s.store_id, s.resource, s.resource_id, s.rev, s.state::text FROM snapshots s"
          " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(a, b, c)"
@@ -117,9 +123,18 @@ class PgDeliveryBatch:
         if held:
             h_events, h_payloads, h_owners, h_stores, h_orders = map(list, zip(*held))
             statement, extra = _WRITE_HELD, [*outbox.columns(h_events, h_payloads), h_owners, h_stores, h_orders]
+        args = (statement, *_columns(snaps, 5), *ev_cols, owners, *_columns(deliveries, 9), *extra)
+        erasures = [r.erase for r in rows if r.erase is not None]
         try:
-            _, row_nos, counts = await self.conn.fetchrow(statement, *_columns(snaps, 5), *ev_cols, owners,
-                                                          *_columns(deliveries, 9), *extra)
+            if erasures:  # rare: the write and the erasure commit together or not at all
+                async with self.conn.transaction():
+                    _, row_nos, counts = await self.conn.fetchrow(*args)
+                    for erasure in erasures:
+                        erased = await erase_customer(self.conn, erasure)
+                        log.info("customer_data_erased", store_id=erasure.store_id, customer_id=erasure.customer_id,
+                                 **erased)
+            else:
+                _, row_nos, counts = await self.conn.fetchrow(*args)
         except asyncpg.SerializationError as exc:
             raise SnapshotConflict(str(exc)) from exc
         except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as exc:  # the same every time

@@ -5,7 +5,8 @@
   can merge the guest history into the account.
 - customer.updated → customer.updated only when something the event carries changed; a new
   email also gets its customer.linked.
-- customer.deleted ({"id"} only) → customer.erased.
+- customer.deleted ({"id"} only) → customer.erased, and an Erasure: in the same write, ingest
+  removes that customer's personal data from its own database (adapters/erasure.py).
 WooCommerce fires customer.created/updated for every WordPress role (shop managers, authors …):
 those still produce events, with `role`, and consumers filter (customer.deleted fires only for
 role "customer", so an erasure of another role never arrives).
@@ -25,8 +26,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, StoreContext, build_event,
-                                               not_a_resource, nothing, resource_id)
+from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, Erasure, StoreContext,
+                                               build_event, not_a_resource, nothing, resource_id)
 from services.ingest.domain.freshness import advance, carried_hash, content_hash, stale_or_duplicate
 from services.ingest.domain.text import text_or_none
 from services.ingest.domain.times import parse_gmt, stamp
@@ -74,10 +75,13 @@ def _erased(store: StoreContext, prev: dict, customer_id: int, key: str, now: da
         return nothing(DUPLICATE)
     event = _event(store, customer_id=customer_id, key=key, event_type="customer.erased", moment=None, time=now,
                    data=CustomerErased(store_id=store.store_id, customer_id=customer_id, key=key))
-    # Forget the email keys too: erased means nothing personal stays, even hashed.
+    # Forget the email keys too: erased means nothing personal stays, even hashed. Before that, they
+    # name the guest orders whose data goes with the account's (Erasure).
     snapshot = {"v": SNAPSHOT_VERSION, "modified": None, "hashes": [], "carry": None, "registered": False,
                 **prev, "key": key, "linked": [], "deleted": True}
-    return Derivation(events=[event], snapshot=snapshot, outcome=APPLIED)
+    erase = Erasure(store_id=store.store_id, customer_id=customer_id,
+                    keys=tuple(dict.fromkeys([key, *(prev.get("linked") or [])])))
+    return Derivation(events=[event], snapshot=snapshot, outcome=APPLIED, erase=erase)
 
 
 def derive_customer_events(store: StoreContext, previous: dict | None, payload: dict, topic: str, *,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.ingest.domain.derivation import Erasure
 from services.ingest.domain.stores import Store
 from shared.events.envelope import Outgoing
 
@@ -131,3 +132,5 @@ class DeliveryRow:
     payloads: list[bytes] | None = None
     # The events go to held_events rather than the outbox (Derivation.held: a refund's lines awaited).
     held: bool = False
+    # customer.erased: the customer's personal data to remove in the same transaction (Derivation.erase).
+    erase: Erasure | None = None

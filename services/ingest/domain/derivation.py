@@ -26,6 +26,17 @@ class StoreContext:
 
 
 @dataclass(frozen=True)
+class Erasure:
+    """A customer whose personal data ingest must remove from its own database, in the transaction
+    that records their customer.erased: every key their events were keyed by (the account's, and
+    the email keys of guest orders linked to it), whose orders' delivery bodies are dropped and whose
+    events' payloads lose email and names (adapters/erasure.py)."""
+    store_id: str
+    customer_id: int
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Derivation:
     events: list[Outgoing]  # in the order they must be published
     snapshot: dict | None  # the new snapshot to store (JSON-serializable), None = keep the old one
@@ -34,6 +45,7 @@ class Derivation:
     # lines (GET /orders/<id>/refunds/<rid>), and every later event of the order behind it
     # (refund_details.py releases them, in order).
     held: bool = False
+    erase: Erasure | None = None  # customer.erased: what the write must remove with it
 
 
 def nothing(outcome: str) -> Derivation:

@@ -179,7 +179,8 @@ def _rows(batch: list[Delivery], outcomes: list[str | None], prepared: list) -> 
                                 outcome=p.derivation.outcome if p is not None else outcome,
                                 events=p.derivation.events if p is not None else [],
                                 payloads=p.payloads if p is not None else [],
-                                held=p is not None and p.derivation.held))
+                                held=p is not None and p.derivation.held,
+                                erase=p.derivation.erase if p is not None else None))
     return rows
 
 

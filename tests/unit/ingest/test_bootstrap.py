@@ -1,6 +1,7 @@
 """bootstrap wires ingest from its settings: the group commit's lanes and batch size, the workers
-the runtime starts (the relay, the secrets sweep and the held refunds' details always, the
-reconcile schedule unless disabled), and the app's `state.service`. Nothing is connected: the app is built, never started."""
+the runtime starts (the relay, the secrets sweep, the held refunds' details and the bodies'
+retention always, the reconcile schedule unless disabled), and the app's `state.service`. Nothing
+is connected: the app is built, never started."""
 from __future__ import annotations
 
 from services.ingest.bootstrap import bootstrap
@@ -10,9 +11,10 @@ from services.ingest.entrypoints.api import create_app
 
 def test_the_runtime_gets_the_relay_the_secrets_sweep_and_the_reconcile_schedule_unless_disabled():
     assert list(bootstrap(IngestSettings(environment="development")).runtime.workers) == [
-        "ingest-relay", "ingest-secrets", "ingest-refund-details", "ingest-reconcile"]
+        "ingest-relay", "ingest-secrets", "ingest-refund-details", "ingest-retention",
+        "ingest-reconcile"]
     assert list(bootstrap(IngestSettings(environment="development", reconcile_interval_s=0)).runtime.workers) == [
-        "ingest-relay", "ingest-secrets", "ingest-refund-details"]
+        "ingest-relay", "ingest-secrets", "ingest-refund-details", "ingest-retention"]
 
 
 def test_the_group_commit_follows_the_settings_and_hands_its_connections_back_at_stop():

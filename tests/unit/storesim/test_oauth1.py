@@ -140,3 +140,14 @@ async def test_a_read_only_key_signs_but_cannot_write(store):
         r = await http.post(_signed(f"http://sim{API}/coupons", key="ck_ro", secret="cs_ro", method="POST"),
                             json={"code": "x"})
     _refused(r, "woocommerce_rest_authentication_error", "The API key provided does not have write permissions.")
+
+
+@pytest.mark.parametrize("https, strict", [(True, True), (False, False)])
+async def test_a_key_without_its_secret_never_logs_in(store, https, strict):
+    scheme = "https" if https else "http"
+    app = create_app(store, consumer_key=CK, consumer_secret=CS, basic_over_http=not strict)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"{scheme}://sim") as http:
+        r = await http.get(f"{scheme}://sim{API}/orders", params={"consumer_key": CK})
+        wrong = await http.get(f"{scheme}://sim{API}/orders", params={"consumer_key": CK, "consumer_secret": "cs_x"})
+    assert r.status_code == 401 and wrong.status_code == 401
+    assert wrong.json()["message"] == "Consumer secret is invalid."
