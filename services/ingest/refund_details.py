@@ -69,7 +69,9 @@ class RefundDetails:
     async def run(self, poll_s: float) -> None:
         while True:
             try:
-                await self.run_once()
+                async with self.held.turn() as mine:
+                    if mine:
+                        await self.run_once()
             except Exception as exc:  # storage away: the rows stay held; try again next poll
                 log.warning("refund_details_failed", error=type(exc).__name__)
             await asyncio.sleep(poll_s)

@@ -3,12 +3,17 @@
 outbox in the order they were derived (refund_details.py decides when and with what)."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
 from shared.db import outbox
+
+
+PASS_LOCK = 727_004  # session advisory lock: one refund-details pass at a time across processes
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,18 @@ _TAKE = ("DELETE FROM held_events WHERE store_id = $1 AND order_id = $2 AND id <
 class PgHeldEvents:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[bool]:
+        """Whether this process may make a pass now (False: another one is making it), so a store
+        isn't asked for the same refund by every worker process at once."""
+        async with self.pool.acquire() as conn:
+            mine = await conn.fetchval("SELECT pg_try_advisory_lock($1)", PASS_LOCK)
+            try:
+                yield mine
+            finally:
+                if mine:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", PASS_LOCK)
 
     async def waiting(self, limit: int = 500) -> list[HeldOrder]:
         """Orders with held events, the longest held first."""
