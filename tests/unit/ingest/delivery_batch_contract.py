@@ -3,6 +3,7 @@ PgDeliveryBatch against PostgreSQL in tests/integration/ingest — so the pipeli
 fake can be trusted. Observed through the interface only (read, write)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import orjson
@@ -70,3 +71,13 @@ async def check_delivery_batch_contract(batch, store_id: str) -> None:
     # Only the snapshots named are written; the others keep their revision.
     assert await batch.write({}, [_row(store_id, 1, [paid])]) == [0]
     assert (await batch.read({a}))[a].rev == 2
+
+    # A held delivery (a refund's lines awaited): its new facts count as added once, whichever
+    # batch repeats them; a fact the outbox already has is not held again.
+    c = (store_id, "order", "3")
+    refunded = _event(store_id, 3, "order.refunded")
+    assert await batch.write({c: (0, _json({"held": True}))},
+                             [replace(_row(store_id, 3, [refunded, paid]), held=True)]) == [1]
+    assert await batch.write({c: (1, _json({"held": True, "n": 2}))},
+                             [replace(_row(store_id, 3, [refunded]), held=True), _row(store_id, 3, [refunded])]) == [0, 0]
+    assert (await batch.read({c}))[c] == Snapshot(rev=2, state={"held": True, "n": 2})
