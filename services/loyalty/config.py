@@ -1,8 +1,11 @@
-"""Loyalty settings (env prefix AFTERCART_LOYALTY_)."""
+"""Loyalty settings (env prefix AFTERCART_LOYALTY_). The earning settings are the defaults of every
+store; a store's own rules (PUT /stores/{store_id}/rules) replace them field by field. Dicts are
+given as JSON in the environment, e.g. AFTERCART_LOYALTY_POINTS_PER_CURRENCY='{"JPY": "0.01"}'."""
 from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.service.settings import ServiceSettings
@@ -15,5 +18,24 @@ class LoyaltySettings(ServiceSettings):
     database_url: str = "postgresql://loyalty:loyalty@127.0.0.1:55432/loyalty"
     # Bearer token for the internal API; refused outside development mode.
     api_token: str = "dev-loyalty-token"
-    # Points earned per whole unit of the order's currency (after discounts, before tax/shipping).
-    points_per_unit: Decimal = Decimal("1")
+    # The currency points_per_unit is counted in (WooCommerce's default store currency).
+    base_currency: str = "USD"
+    # Points per whole unit of the base currency, on the goods after discounts.
+    points_per_unit: Decimal = Field(default=Decimal("1"), ge=0)
+    # Points per unit of another currency ({"JPY": "0.01"}: one point per 100 yen).
+    points_per_currency: dict[str, Decimal] = {}
+    # Or what one unit of another currency is worth in the base currency ({"EUR": "1.08"}). A
+    # currency with neither earns nothing (counted in loyalty_orders_unearned_total), never as if
+    # it were the base currency.
+    currency_rates: dict[str, Decimal] = {}
+    # Whether tax and shipping earn points too (WooCommerce's totals; excluded by default).
+    include_tax: bool = False
+    include_shipping: bool = False
+    # Products that never earn (gift cards: points on them would be points on money).
+    excluded_product_ids: list[int] = []
+    # Points added to a customer's first awarded order, and per submitted review (0: none).
+    first_order_bonus: int = Field(default=0, ge=0)
+    review_bonus: int = Field(default=0, ge=0)
+    # Days after payment after which pending points become available without a completion (None:
+    # only order.completed makes them available).
+    return_window_days: int | None = Field(default=None, ge=0)

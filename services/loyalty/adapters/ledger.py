@@ -35,6 +35,14 @@ class PgLedger:
             "SELECT coalesce(sum(points), 0) FROM ledger WHERE store_id = $1 AND order_id = $2"
             " AND reason = 'order.paid'", store_id, order_id))
 
+    async def holdings(self, customer_key: str) -> list[tuple[str, int | None, str, int]]:
+        """What the customer holds, per (store, order or None, bucket), non-zero only."""
+        rows = await self.db.fetch(
+            "SELECT store_id, order_id, bucket, sum(points) AS pts FROM ledger WHERE customer_key = $1"
+            " GROUP BY store_id, order_id, bucket HAVING sum(points) <> 0 ORDER BY store_id, order_id NULLS FIRST,"
+            " bucket", customer_key)
+        return [(r["store_id"], r["order_id"], r["bucket"], int(r["pts"])) for r in rows]
+
     async def balance(self, customer_key: str) -> dict[str, int]:
         """The customer's points per bucket (every bucket present, 0 when empty)."""
         rows = await self.db.fetch("SELECT bucket, coalesce(sum(points), 0) AS pts FROM ledger"

@@ -4,8 +4,6 @@ real routers on a Runtime without workers, so no consumer joins the group while 
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
-
 import httpx
 import pytest
 
@@ -13,7 +11,6 @@ from services.loyalty import handlers
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.bootstrap import MIGRATIONS, Loyalty
 from services.loyalty.config import LoyaltySettings
-from services.loyalty.domain.points import PointsConfig
 from services.loyalty.entrypoints.api import points_router
 from shared.service.app import build_app
 from shared.service.runtime import Runtime
@@ -24,8 +21,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-async def api(stack):
-    settings = LoyaltySettings(database_url=stack.service_dsn("loyalty"), kafka_bootstrap=stack.bootstrap_servers(),
+async def api(stack, loyalty_dsn):
+    settings = LoyaltySettings(database_url=loyalty_dsn, kafka_bootstrap=stack.bootstrap_servers(),
                                api_token=TOKEN, environment="production")
     runtime = Runtime("loyalty", settings, MIGRATIONS, {})
     app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router()],
@@ -42,11 +39,11 @@ async def test_balance_and_ledger_answer_as_they_always_have(api, uid):
     paid = order_event(store, "order.paid", 1)
     async with pool.acquire() as conn:
         async with conn.transaction():
-            await handlers.on_order_paid(paid, LoyaltyUnitOfWork(conn, config=PointsConfig(Decimal("1"))))
+            await handlers.on_order_paid(paid, LoyaltyUnitOfWork(conn))
     async with pool.acquire() as conn:
         async with conn.transaction():
             await handlers.on_order_completed(order_event(store, "order.completed", 1),
-                                              LoyaltyUnitOfWork(conn, config=PointsConfig(Decimal("1"))))
+                                              LoyaltyUnitOfWork(conn))
 
     r = await client.get(f"/customers/{key}/balance", headers=AUTH)
     assert r.status_code == 200, r.text

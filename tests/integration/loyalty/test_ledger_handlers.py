@@ -4,31 +4,14 @@ ledger after each order event, the loyalty.v1 events in the outbox, and no secon
 repeated event. Also PgLedger against the contract its in-memory twin keeps."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 import orjson
-import pytest
 
 from services.loyalty import handlers
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
-from services.loyalty.bootstrap import MIGRATIONS
-from services.loyalty.domain.points import PointsConfig
-from shared.db.migrations import apply_migrations
-from shared.db.pool import create_pool
 from shared.events.envelope import Event
-from tests.unit.loyalty.ledger_contract import check_ledger_contract
+from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract
 from tests.unit.loyalty.order_events import order_event, refund
-
-CONFIG = PointsConfig(points_per_unit=Decimal("1"))
-
-
-@pytest.fixture
-async def pool(stack):
-    pool = await create_pool(stack.service_dsn("loyalty"), 1, 3)
-    await apply_migrations(pool, MIGRATIONS, "loyalty")
-    yield pool
-    await pool.close()
 
 
 def _event(uid: str, type_: str, order_id: int, **extra) -> Event:
@@ -38,7 +21,7 @@ def _event(uid: str, type_: str, order_id: int, **extra) -> Event:
 async def _apply(pool, event: Event, fn) -> None:
     async with pool.acquire() as conn:
         async with conn.transaction():
-            await fn(event, LoyaltyUnitOfWork(conn, config=CONFIG))
+            await fn(event, LoyaltyUnitOfWork(conn))
 
 
 async def test_points_follow_the_order(pool, uid):
@@ -89,6 +72,17 @@ async def test_pg_ledger_keeps_the_ledger_contract(pool, uid):
             await check_ledger_contract(PgLedger(conn), f"s{uid}")
         finally:
             await tr.rollback()  # nothing stays behind
+
+
+async def test_pg_order_facts_and_links_keep_their_contract(pool, uid):
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            tx = LoyaltyUnitOfWork(conn)
+            await check_facts_contract(tx.orders, tx.links, f"s{uid}")
+        finally:
+            await tr.rollback()
 
 
 async def test_entries_come_newest_first(pool, uid):

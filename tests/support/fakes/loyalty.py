@@ -1,8 +1,9 @@
-"""MemoryLedger: loyalty's PgLedger in memory, with the same async methods and the same rules —
-an entry id already present is ignored (ON CONFLICT DO NOTHING), sums per order and bucket, the
-balance has every bucket, entries come newest first.
+"""Loyalty's adapters in memory, with the same async methods and the same rules: MemoryLedger
+(PgLedger: an entry id already present is ignored, sums per order and bucket, the balance has every
+bucket, entries come newest first), MemoryOrderFacts (PgOrderFacts), MemoryLinks (PgCustomerLinks),
+MemoryStoreRules (PgStoreRules), and `memory_tx`, LoyaltyUnitOfWork's in-memory twin.
 
-    tx = InMemoryUnitOfWork(ledger=MemoryLedger(), config=PointsConfig())
+    tx = memory_tx(EarningRules(), now=Clock().now)
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from shared.events.envelope import utcnow
 
 if TYPE_CHECKING:
     from services.loyalty.domain.ledger import LedgerEntry
+    from services.loyalty.domain.order_points import OrderFacts
+    from services.loyalty.domain.rules import EarningRules
 
 
 class MemoryLedger:
@@ -42,6 +45,15 @@ class MemoryLedger:
         return sum(r.points for r in self.rows
                    if r.store_id == store_id and r.order_id == order_id and r.reason == "order.paid")
 
+    async def holdings(self, customer_key: str) -> list[tuple[str, int | None, str, int]]:
+        sums: dict[tuple, int] = {}
+        for r in self.rows:
+            if r.customer_key == customer_key:
+                k = (r.store_id, r.order_id, r.bucket)
+                sums[k] = sums.get(k, 0) + r.points
+        return [(*k, v) for k, v in sorted(sums.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None,
+                                                                         kv[0][1] or 0, kv[0][2])) if v]
+
     async def balance(self, customer_key: str) -> dict[str, int]:
         from services.loyalty.domain.ledger import empty_balance
 
@@ -54,3 +66,78 @@ class MemoryLedger:
     async def entries(self, customer_key: str, limit: int = 500) -> list[LedgerEntry]:
         mine = sorted((r for r in self.rows if r.customer_key == customer_key), key=lambda r: r.entry_id)
         return sorted(mine, key=lambda r: r.created_at, reverse=True)[:limit]
+
+
+class MemoryOrderFacts:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], OrderFacts] = {}
+
+    async def get(self, store_id: str, order_id: int) -> OrderFacts | None:
+        return self.rows.get((store_id, order_id))
+
+    async def put(self, facts: OrderFacts) -> None:
+        # Through JSON, as PostgreSQL stores it: what doesn't survive the trip fails here too.
+        from services.loyalty.domain.order_points import OrderFacts as Facts
+
+        self.rows[(facts.store_id, facts.order_id)] = Facts.from_json(facts.store_id, facts.order_id,
+                                                                     facts.customer_key, facts.to_json())
+
+    async def of_customer(self, customer_key: str) -> list[OrderFacts]:
+        return [f for k, f in sorted(self.rows.items()) if f.customer_key == customer_key]
+
+    async def has_award(self, customer_key: str, exclude_order: tuple[str, int]) -> bool:
+        return any(f.customer_key == customer_key and f.award is not None and k != exclude_order
+                   for k, f in self.rows.items())
+
+    async def rekey(self, from_key: str, to_key: str) -> int:
+        moved = [k for k, f in self.rows.items() if f.customer_key == from_key]
+        for k in moved:
+            self.rows[k] = self.rows[k].with_customer(to_key)
+        return len(moved)
+
+
+class MemoryLinks:
+    def __init__(self) -> None:
+        self.links: dict[str, str] = {}
+
+    async def link(self, from_key: str, to_key: str, cause_event_id: str) -> bool:
+        if from_key in self.links:
+            return False
+        self.links[from_key] = to_key
+        return True
+
+    async def canonical(self, key: str) -> str:
+        seen = {key}
+        for _ in range(5):
+            nxt = self.links.get(key)
+            if nxt is None or nxt in seen:
+                return key
+            seen.add(nxt)
+            key = nxt
+        return key
+
+
+class MemoryStoreRules:
+    def __init__(self, defaults: EarningRules) -> None:
+        self.defaults = defaults
+        self.rows: dict[str, dict] = {}
+
+    async def for_store(self, store_id: str) -> EarningRules:
+        from services.loyalty.domain.rules import rules_from_json
+
+        raw = self.rows.get(store_id)
+        return self.defaults if raw is None else rules_from_json(raw, self.defaults)
+
+    async def put(self, store_id: str, rules: EarningRules) -> None:
+        from services.loyalty.domain.rules import rules_to_json
+
+        self.rows[store_id] = rules_to_json(rules)
+
+
+def memory_tx(defaults: EarningRules | None = None, now: Callable[[], datetime] = utcnow):
+    """LoyaltyUnitOfWork's in-memory twin: every repository a loyalty handler uses, and the clock."""
+    from services.loyalty.domain.rules import EarningRules
+    from shared.testing import InMemoryUnitOfWork
+
+    return InMemoryUnitOfWork(ledger=MemoryLedger(now=now), orders=MemoryOrderFacts(), links=MemoryLinks(),
+                              rules=MemoryStoreRules(defaults or EarningRules()), now=now)
