@@ -17,10 +17,15 @@ def line(line_id: int, total: str, *, product_id: int | None = None, quantity: i
             "quantity": quantity, "total": total}
 
 
-def order_event(store_id: str, type_: str, order_id: int, *, customer_key: str | None = None,
+def order_event(store_id: str, type_: str, order_id: int, **kwargs) -> Event:
+    envelope = order_envelope(store_id, type_, order_id, **kwargs)
+    return Event.parse(envelope, model_for(type_, 1))
+
+
+def order_envelope(store_id: str, type_: str, order_id: int, *, customer_key: str | None = None,
                 total: str | None = None, subtotal: str | None = None, tax: str = "10.00", shipping: str = "0.00",
                 currency: str = "USD", time: datetime = WHEN, refund: dict | None = None,
-                line_items: list[dict] | None = None, status: str | None = None, extra: dict | None = None) -> Event:
+                line_items: list[dict] | None = None, status: str | None = None, extra: dict | None = None) -> Envelope:
     """An order of one 100.00 line plus 10.00 tax unless told otherwise; `total` defaults to the
     lines + tax + shipping."""
     lines = line_items if line_items is not None else [line(1, subtotal or "100.00")]
@@ -34,9 +39,8 @@ def order_event(store_id: str, type_: str, order_id: int, *, customer_key: str |
             "line_items": lines, "dates": {"paid": time.isoformat()}, **(extra or {})}
     if refund is not None:
         data["refund"] = {"refunded_total_so_far": refund["amount"], **refund}
-    envelope = Envelope(id=event_id(store_id, order_id, type_, str(refund), time.isoformat(), status),
-                        source=f"/stores/{store_id}", type=type_, subject=f"order/{order_id}", time=time, data=data)
-    return Event.parse(envelope, model_for(type_, 1))
+    return Envelope(id=event_id(store_id, order_id, type_, str(refund), time.isoformat(), status),
+                    source=f"/stores/{store_id}", type=type_, subject=f"order/{order_id}", time=time, data=data)
 
 
 def _status(type_: str, refund: dict | None) -> str:
@@ -60,7 +64,11 @@ def later(minutes: int) -> datetime:
 
 
 def customer_event(store_id: str, type_: str, data: dict, *, time: datetime = WHEN) -> Event:
-    envelope = Envelope(id=event_id(store_id, type_, str(sorted(data.items()))), source=f"/stores/{store_id}",
-                        type=type_, subject=f"customer/{data.get('to_key') or data.get('key')}", time=time,
-                        data={"store_id": store_id, **data})
+    envelope = customer_envelope(store_id, type_, data, time=time)
     return Event.parse(envelope, model_for(type_, 1))
+
+
+def customer_envelope(store_id: str, type_: str, data: dict, *, time: datetime = WHEN) -> Envelope:
+    return Envelope(id=event_id(store_id, type_, str(sorted(data.items()))), source=f"/stores/{store_id}",
+                    type=type_, subject=f"customer/{data.get('to_key') or data.get('key')}", time=time,
+                    data={"store_id": store_id, **data})
