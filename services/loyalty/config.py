@@ -39,3 +39,5 @@ class LoyaltySettings(ServiceSettings):
     # Days after payment after which pending points become available without a completion (None:
     # only order.completed makes them available).
     return_window_days: int | None = Field(default=None, ge=0)
+    # How often the scheduled worker refreshes tiers (the rolling 12-month window moves on).
+    scheduler_interval_s: float = Field(default=3600.0, gt=0)

@@ -8,10 +8,19 @@ the difference to `tx.ledger` keyed by the event, announce it on loyalty.v1 thro
 """
 from __future__ import annotations
 
+import uuid
+
+from services.loyalty.domain.ledger import AVAILABLE
 from services.loyalty.settle import record_order_event
-from shared.events.customers import CustomerLinked
-from shared.events.envelope import Event, derived_event_id
+from shared.events.catalog import ProductUpserted
+from shared.events.customers import CustomerErased, CustomerLinked
+from shared.events.envelope import Event, derived_event_id, event_id
+from shared.events.follow_up import follow_up_event
 from shared.events.orders import OrderDeleted, OrderEvent, OrderRefunded, OrderStatusChanged
+from shared.events.reviews import ReviewSubmitted
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 async def _order(event: Event[OrderEvent], tx, status: str | None = None, refund=None) -> None:
@@ -75,6 +84,38 @@ async def on_customer_linked(event: Event[CustomerLinked], tx) -> None:
     await tx.orders.rekey(d.from_key, to_key)
 
 
+async def on_customer_erased(event: Event[CustomerErased], tx) -> None:
+    """Personal data goes (the member's email, the guest keys); every amount stays, under a random
+    key no one can trace back. A replay finds nothing left to move."""
+    d = event.data
+    pseudonym = f"{d.store_id}:x{uuid.uuid4().hex}"
+    moved = await tx.erasure.erase(d.key, pseudonym)
+    log.info("customer_erased", event_id=event.id, event_type=event.type, entries=moved)
+
+
+async def on_product_upserted(event: Event[ProductUpserted], tx) -> None:
+    d = event.data
+    await tx.catalog.put(d.store_id, d.product_id, sorted({c.id for c in d.categories}))
+
+
+async def on_review_submitted(event: Event[ReviewSubmitted], tx) -> None:
+    """The review bonus, once per review (request and product), for verified buyers only: points
+    for a review anyone can write would buy reviews."""
+    d = event.data
+    rules = await tx.rules.for_store(d.store_id)
+    if rules.review_bonus <= 0 or not d.verified:
+        return
+    key = await tx.links.canonical(d.customer_key)
+    entry = event_id("loyalty", "review-bonus", d.store_id, d.request_id, d.product_id)
+    if not await tx.ledger.append(entry_id=entry, cause_event_id=event.id, customer_key=key, store_id=d.store_id,
+                                  order_id=None, bucket=AVAILABLE, points=rules.review_bonus, reason=event.type):
+        return  # this review was rewarded already (another event about it)
+    await tx.outbox.write([follow_up_event(service="loyalty", cause_id=event.id, event_type="points.available",
+                                           key=key, time=event.time,
+                                           data={"store_id": d.store_id, "customer_key": key,
+                                                 "points": rules.review_bonus, "bucket": AVAILABLE})])
+
+
 HANDLERS = {
     "order.paid": on_order_paid,
     "order.on_hold": on_order_on_hold,
@@ -86,11 +127,15 @@ HANDLERS = {
     "order.deleted": on_order_deleted,
     "order.restored": on_order_restored,
     "customer.linked": on_customer_linked,
+    "customer.erased": on_customer_erased,
+    "product.upserted": on_product_upserted,
+    "review.submitted": on_review_submitted,
 }
 # Types of the topics loyalty reads that move no points: skipped by the consumer loop on purpose.
 IGNORED = frozenset({
     "order.placed",  # not paid yet: nothing is earned
     "order.shipped",  # shipping changes no points
-    "customer.registered", "customer.updated",
-    "customer.erased",
+    "customer.registered", "customer.updated",  # the email comes with the orders
+    "product.deleted",  # a deleted product's past orders keep their award; its categories may stay
+    "review.requested", "review.reminder_due", "review.help_requested", "review.published",
 })

@@ -11,6 +11,7 @@ from services.loyalty.domain.award import compute_award
 from services.loyalty.domain.ledger import AVAILABLE, PENDING
 from services.loyalty.domain.order_points import OrderFacts, Position, RefundFact, moves, position
 from services.loyalty.metrics import loyalty_metrics
+from services.loyalty.tier_refresh import refresh_tier
 from shared.events.envelope import derived_event_id
 from shared.events.follow_up import follow_up_event
 from shared.events.orders import OrderEvent, Refund
@@ -37,14 +38,22 @@ async def record_order_event(tx, *, event_id: str, event_type: str, time: dateti
                              customer_key: str, status: str, order: OrderEvent | None = None,
                              refund: Refund | None = None) -> OrderFacts:
     """Apply one order event's facts; `order` (a full order payload) may award the order's points."""
-    key = await tx.links.canonical(customer_key)
-    facts = await tx.orders.get(store_id, order_id) or OrderFacts(store_id, order_id, key)
-    facts = facts.with_customer(key)
+    known = await tx.orders.get(store_id, order_id)
+    own = await tx.links.canonical(customer_key)
+    # An order loyalty knows stays with the key it was moved to (a link, an erasure's pseudonym).
+    key = await tx.links.canonical(known.customer_key) if known else own
+    facts = (known or OrderFacts(store_id, order_id, key)).with_customer(key)
+    rules = await tx.rules.for_store(store_id)
+    if order is not None and order.customer.email and key == own:  # never an email beside a pseudonym
+        await tx.members.seen(key, store_id, order.customer.email)
     if order is not None and facts.award is None and event_type in AWARDING:
-        rules = await tx.rules.for_store(store_id)
         paid_at = order.dates.paid or time
         first = not await tx.orders.has_award(key, exclude_order=(store_id, order_id))
-        award = compute_award(order, rules, when=paid_at, first_order=first)
+        member = await tx.members.get(key)
+        tier = rules.tier_named(member.tier if member else None)
+        categories = await tx.catalog.categories(store_id, [li.product_id for li in order.line_items])
+        award = compute_award(order, rules, when=paid_at, first_order=first, categories=categories,
+                              tier_multiplier=tier.multiplier if tier else Decimal("1"))
         facts = facts.with_award(award, event_id, paid_at)
         metrics = loyalty_metrics()
         if award.points:
@@ -56,6 +65,7 @@ async def record_order_event(tx, *, event_id: str, event_type: str, time: dateti
         facts = facts.with_refund(refund_fact(refund))
     await tx.orders.put(facts)
     await settle(tx, facts, cause_id=event_id, reason=event_type, time=time)
+    await refresh_tier(tx, customer_key=key, store_id=store_id, rules=rules, cause_id=event_id, now=time)
     return facts
 
 

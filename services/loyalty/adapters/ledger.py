@@ -51,9 +51,10 @@ class PgLedger:
         out.update({r["bucket"]: int(r["pts"]) for r in rows})
         return out
 
-    async def entries(self, customer_key: str, limit: int = 500) -> list[LedgerEntry]:
+    async def entries(self, customer_key: str, limit: int = 500, offset: int = 0) -> list[LedgerEntry]:
         """The customer's entries, newest first (entries of one transaction by entry id)."""
         rows = await self.db.fetch(
             "SELECT entry_id, cause_event_id, customer_key, store_id, order_id, bucket, points, reason, created_at"
-            " FROM ledger WHERE customer_key = $1 ORDER BY created_at DESC, entry_id LIMIT $2", customer_key, limit)
+            " FROM ledger WHERE customer_key = $1 ORDER BY created_at DESC, entry_id LIMIT $2 OFFSET $3",
+            customer_key, limit, offset)
         return [LedgerEntry(**dict(r)) for r in rows]

@@ -17,7 +17,12 @@ class PgStoreRules:
         return self.defaults if raw is None else rules_from_json(orjson.loads(raw), self.defaults)
 
     async def put(self, store_id: str, rules: EarningRules) -> None:
+        """Every field of `rules` set for the store."""
+        await self.put_json(store_id, rules_to_json(rules))
+
+    async def put_json(self, store_id: str, fields: dict) -> None:
+        """The fields the store sets (as rules_to_json writes them); the others follow the defaults."""
         await self.db.execute(
             "INSERT INTO store_rules (store_id, rules) VALUES ($1, $2::jsonb) ON CONFLICT (store_id)"
             " DO UPDATE SET rules = EXCLUDED.rules, updated_at = now()",
-            store_id, orjson.dumps(rules_to_json(rules)).decode())
+            store_id, orjson.dumps(fields).decode())

@@ -9,8 +9,11 @@ from datetime import datetime
 
 import asyncpg
 
+from services.loyalty.adapters.catalog import PgCatalog
+from services.loyalty.adapters.erasure import PgErasure
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.links import PgCustomerLinks
+from services.loyalty.adapters.members import PgMembers
 from services.loyalty.adapters.order_facts import PgOrderFacts
 from services.loyalty.adapters.store_rules import PgStoreRules
 from services.loyalty.domain.rules import EarningRules
@@ -26,4 +29,7 @@ class LoyaltyUnitOfWork(PgUnitOfWork):
         self.orders = PgOrderFacts(conn)
         self.links = PgCustomerLinks(conn)
         self.rules = PgStoreRules(conn, defaults)
+        self.members = PgMembers(conn)
+        self.catalog = PgCatalog(conn)
+        self.erasure = PgErasure(conn)
         self.now = now

@@ -29,9 +29,10 @@ class Campaign:
 
 @dataclass(frozen=True)
 class Tier:
-    """A tier reached at `min_spend` (base currency, rolling 12 months) with its points multiplier."""
+    """A tier reached with `min_points` earned from orders paid in the last 12 months (net of what
+    was taken back), with its points multiplier for the next orders."""
     name: str
-    min_spend: Decimal
+    min_points: int
     multiplier: Decimal = Decimal("1")
 
 
@@ -65,17 +66,12 @@ class EarningRules:
             return self.points_per_unit * self.currency_rates[cur]
         return None
 
-    def to_base(self, amount: Decimal, currency: str) -> Decimal | None:
-        """An amount in the base currency (tiers by spend), None without a rate."""
-        cur = currency.upper()
-        if cur == self.base_currency.upper():
-            return amount
-        rate = self.currency_rates.get(cur)
-        return None if rate is None else amount * rate
+    def tier_for(self, points: int) -> Tier | None:
+        reached = [t for t in self.tiers if points >= t.min_points]
+        return max(reached, key=lambda t: t.min_points) if reached else None
 
-    def tier_for(self, spend: Decimal) -> Tier | None:
-        reached = [t for t in self.tiers if spend >= t.min_spend]
-        return max(reached, key=lambda t: t.min_spend) if reached else None
+    def tier_named(self, name: str | None) -> Tier | None:
+        return next((t for t in self.tiers if t.name == name), None)
 
     def with_changes(self, **changes) -> "EarningRules":
         return replace(self, **changes)
@@ -94,7 +90,7 @@ def rules_to_json(rules: EarningRules) -> dict:
         "campaigns": [{"name": c.name, "multiplier": str(c.multiplier), "starts_at": c.starts_at.isoformat(),
                        "ends_at": c.ends_at.isoformat()} for c in rules.campaigns],
         "first_order_bonus": rules.first_order_bonus, "review_bonus": rules.review_bonus,
-        "tiers": [{"name": t.name, "min_spend": str(t.min_spend), "multiplier": str(t.multiplier)} for t in rules.tiers],
+        "tiers": [{"name": t.name, "min_points": t.min_points, "multiplier": str(t.multiplier)} for t in rules.tiers],
         "return_window_days": rules.return_window_days,
     }
 
@@ -125,7 +121,7 @@ def rules_from_json(data: dict, defaults: EarningRules = EarningRules()) -> Earn
         if name in data:
             changes[name] = int(data[name])
     if "tiers" in data:
-        changes["tiers"] = tuple(Tier(t["name"], Decimal(str(t["min_spend"])), Decimal(str(t.get("multiplier", "1"))))
+        changes["tiers"] = tuple(Tier(t["name"], int(t["min_points"]), Decimal(str(t.get("multiplier", "1"))))
                                  for t in data["tiers"])
     if "return_window_days" in data:
         changes["return_window_days"] = None if data["return_window_days"] is None else int(data["return_window_days"])

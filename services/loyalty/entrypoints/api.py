@@ -1,60 +1,81 @@
-"""Loyalty's HTTP app: a customer's points, behind the service's bearer token.
-Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
+"""Loyalty's HTTP app, behind the service's bearer token: a customer's balance, tier and ledger,
+and each store's program rules. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 
 from services.loyalty.adapters.ledger import PgLedger
-from services.loyalty.bootstrap import bootstrap
+from services.loyalty.adapters.members import PgMembers
+from services.loyalty.adapters.store_rules import PgStoreRules
+from services.loyalty.bootstrap import bootstrap, default_rules
 from services.loyalty.config import LoyaltySettings
+from services.loyalty.domain.rules import rules_from_json, rules_to_json
+from services.loyalty.entrypoints.schemas import BalanceOut, LedgerRowOut, RulesIn, RulesOut
 from shared.service.app import build_app
-from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken
+from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
-from shared.service.schemas import IsoTime
 
 CustomerKey = Annotated[str, Path(min_length=3, max_length=200)]
-
-
-class BalanceOut(BaseModel):
-    customer_key: str
-    pending: int
-    available: int
-
-
-class LedgerRowOut(BaseModel):
-    entry_id: str
-    cause_event_id: str
-    order_id: int | None
-    bucket: str
-    points: int
-    reason: str
-    created_at: IsoTime
+StoreId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
 def ledger_repository(pool: PoolDep) -> PgLedger:
     return PgLedger(pool)
 
 
+def rules_repository(pool: PoolDep, service: ServiceDep) -> PgStoreRules:
+    return PgStoreRules(pool, default_rules(service.settings))
+
+
 LedgerDep = Annotated[PgLedger, Depends(ledger_repository)]
+RulesDep = Annotated[PgStoreRules, Depends(rules_repository)]
 
 
 def points_router() -> APIRouter:
     router = APIRouter(tags=["points"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
-    @router.get("/customers/{customer_key}/balance", summary="Points balance by bucket",
+    @router.get("/customers/{customer_key}/balance", summary="Points balance by bucket, and tier",
                 responses={**INVALID_VALUE, **INVALID_REQUEST})
-    async def get_balance(customer_key: CustomerKey, ledger: LedgerDep) -> BalanceOut:
-        return BalanceOut(customer_key=customer_key, **await ledger.balance(customer_key))
+    async def get_balance(customer_key: CustomerKey, ledger: LedgerDep, pool: PoolDep) -> BalanceOut:
+        balance = await ledger.balance(customer_key)
+        member = await PgMembers(pool).get(customer_key)
+        return BalanceOut(customer_key=customer_key, **balance, owed=max(-balance["available"], 0),
+                          tier=member.tier if member else None)
 
-    @router.get("/customers/{customer_key}/ledger", summary="Ledger rows, newest first",
+    @router.get("/customers/{customer_key}/ledger", summary="Ledger rows, newest first (paginated)",
                 responses={**INVALID_VALUE, **INVALID_REQUEST})
-    async def get_ledger(customer_key: CustomerKey, ledger: LedgerDep) -> list[LedgerRowOut]:
+    async def get_ledger(customer_key: CustomerKey, ledger: LedgerDep,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 500,
+                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[LedgerRowOut]:
+        rows = await ledger.entries(customer_key, limit=limit, offset=offset)
         return [LedgerRowOut(entry_id=e.entry_id, cause_event_id=e.cause_event_id, order_id=e.order_id,
                              bucket=e.bucket, points=e.points, reason=e.reason, created_at=e.created_at)
-                for e in await ledger.entries(customer_key)]
+                for e in rows]
+
+    return router
+
+
+def rules_router() -> APIRouter:
+    router = APIRouter(tags=["rules"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
+
+    def out(store_id: str, rules) -> RulesOut:
+        return RulesOut(store_id=store_id, **rules_to_json(rules))
+
+    @router.get("/stores/{store_id}/rules", summary="The store's earning rules in force",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
+    async def get_rules(store_id: StoreId, rules: RulesDep) -> RulesOut:
+        return out(store_id, await rules.for_store(store_id))
+
+    @router.put("/stores/{store_id}/rules", summary="Set the store's earning rules (fields left out: defaults)",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
+    async def put_rules(store_id: StoreId, body: RulesIn, rules: RulesDep) -> RulesOut:
+        given = body.model_dump(mode="json", exclude_none=True)
+        parsed = rules_from_json(given, rules.defaults)  # checks that what is stored reads back
+        stored = {k: v for k, v in rules_to_json(parsed).items() if k in given}
+        await rules.put_json(store_id, stored)
+        return out(store_id, await rules.for_store(store_id))
 
     return router
 
@@ -62,4 +83,4 @@ def points_router() -> APIRouter:
 def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
     loyalty = bootstrap(settings)
     return build_app(title="Aftercart loyalty", description="Points ledger, tiers, coupons, referrals.",
-                     runtime=loyalty.runtime, routers=[points_router()], service=loyalty)
+                     runtime=loyalty.runtime, routers=[points_router(), rules_router()], service=loyalty)

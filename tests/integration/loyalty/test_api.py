@@ -11,7 +11,7 @@ from services.loyalty import handlers
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.bootstrap import MIGRATIONS, Loyalty
 from services.loyalty.config import LoyaltySettings
-from services.loyalty.entrypoints.api import points_router
+from services.loyalty.entrypoints.api import points_router, rules_router
 from shared.service.app import build_app
 from shared.service.runtime import Runtime
 from tests.unit.loyalty.order_events import order_event
@@ -25,7 +25,7 @@ async def api(stack, loyalty_dsn):
     settings = LoyaltySettings(database_url=loyalty_dsn, kafka_bootstrap=stack.bootstrap_servers(),
                                api_token=TOKEN, environment="production")
     runtime = Runtime("loyalty", settings, MIGRATIONS, {})
-    app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router()],
+    app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router(), rules_router()],
                     service=Loyalty(settings=settings, runtime=runtime))
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(runtime.connected.wait(), 60)
@@ -47,8 +47,8 @@ async def test_balance_and_ledger_answer_as_they_always_have(api, uid):
 
     r = await client.get(f"/customers/{key}/balance", headers=AUTH)
     assert r.status_code == 200, r.text
-    assert list(r.json()) == ["customer_key", "pending", "available"]
-    assert r.json() == {"customer_key": key, "pending": 0, "available": 100}
+    assert list(r.json())[:3] == ["customer_key", "pending", "available"]  # as always, then what was added
+    assert r.json() == {"customer_key": key, "pending": 0, "available": 100, "owed": 0, "tier": None}
 
     r = await client.get(f"/customers/{key}/ledger", headers=AUTH)
     assert r.status_code == 200, r.text
@@ -62,7 +62,7 @@ async def test_balance_and_ledger_answer_as_they_always_have(api, uid):
     assert rows[0]["created_at"].endswith("+00:00")  # isoformat, as before the response models
 
     r = await client.get(f"/customers/{store}:c404/balance", headers=AUTH)
-    assert r.json() == {"customer_key": f"{store}:c404", "pending": 0, "available": 0}
+    assert r.json() == {"customer_key": f"{store}:c404", "pending": 0, "available": 0, "owed": 0, "tier": None}
     assert (await client.get(f"/customers/{store}:c404/ledger", headers=AUTH)).json() == []
 
 
@@ -74,3 +74,71 @@ async def test_the_api_asks_for_its_token_and_checks_the_key(api, uid):
             assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", (path, headers)
     assert (await client.get("/customers/ab/balance", headers=AUTH)).status_code == 422  # too short a key
     assert (await client.get("/healthz")).status_code == 200  # ops endpoints stay open
+
+
+async def test_the_ledger_pages(api, uid):
+    client, pool = api
+    store, key = f"s{uid}", f"s{uid}:c7"
+    for n in range(1, 4):
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await handlers.on_order_paid(order_event(store, "order.paid", n), LoyaltyUnitOfWork(conn))
+    everything = (await client.get(f"/customers/{key}/ledger", headers=AUTH)).json()
+    assert len(everything) == 3
+    page = (await client.get(f"/customers/{key}/ledger?limit=2&offset=1", headers=AUTH)).json()
+    assert page == everything[1:3]
+    for bad in ("limit=0", "limit=501", "offset=-1", "limit=x"):
+        assert (await client.get(f"/customers/{key}/ledger?{bad}", headers=AUTH)).status_code == 422, bad
+
+
+async def test_store_rules_are_set_through_the_api_and_drive_earning(api, uid):
+    client, pool = api
+    store = f"s{uid}"
+    r = await client.get(f"/stores/{store}/rules", headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json()["base_currency"] == "USD" and r.json()["points_per_unit"] == "1"  # the defaults
+
+    body = {"points_per_currency": {"JPY": "0.01"}, "category_multipliers": {"5": "2"}, "first_order_bonus": 10,
+            "campaigns": [{"name": "weekend", "multiplier": "3", "starts_at": "2026-03-07T00:00:00Z",
+                           "ends_at": "2026-03-09T00:00:00Z"}],
+            "tiers": [{"name": "Bronze", "min_points": 0}, {"name": "Gold", "min_points": 1000, "multiplier": "1.5"}]}
+    r = await client.put(f"/stores/{store}/rules", headers=AUTH, json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (got["points_per_currency"], got["category_multipliers"], got["first_order_bonus"]) == (
+        {"JPY": "0.01"}, {"5": "2"}, 10)
+    assert got["points_per_unit"] == "1" and got["base_currency"] == "USD"  # left out: still the defaults
+    assert got["campaigns"][0]["starts_at"] == "2026-03-07T00:00:00+00:00"
+    assert (await client.get(f"/stores/{store}/rules", headers=AUTH)).json() == got
+
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await handlers.on_order_paid(order_event(store, "order.paid", 1, currency="JPY", tax="0",
+                                                     line_items=[{"line_id": 1, "product_id": 9, "name": "x",
+                                                                  "quantity": 1, "total": "1500"}]),
+                                         LoyaltyUnitOfWork(conn))
+    r = await client.get(f"/customers/{store}:c7/balance", headers=AUTH)
+    assert (r.json()["pending"], r.json()["tier"]) == (25, "Bronze")  # 15 for 1500 yen + 10 first-order bonus
+
+
+async def test_bad_rules_are_refused_and_change_nothing(api, uid):
+    client, _ = api
+    store = f"s{uid}"
+    await client.put(f"/stores/{store}/rules", headers=AUTH, json={"review_bonus": 5})
+    before = (await client.get(f"/stores/{store}/rules", headers=AUTH)).json()
+    bad = [{"base_currency": "usd"}, {"points_per_unit": "-1"}, {"points_per_unit": "abc"},
+           {"category_multipliers": {"5": "0"}}, {"product_multipliers": {"x": "2"}}, {"unknown_rule": 1},
+           {"campaigns": [{"name": "w", "multiplier": "2", "starts_at": "2026-03-09T00:00:00Z",
+                           "ends_at": "2026-03-07T00:00:00Z"}]},
+           {"campaigns": [{"name": "w", "multiplier": "2", "starts_at": "2026-03-07T00:00:00",
+                           "ends_at": "2026-03-09T00:00:00"}]},  # no offset: ambiguous
+           {"tiers": [{"name": "A", "min_points": 0}, {"name": "A", "min_points": 5}]},
+           {"first_order_bonus": -5}, {"return_window_days": 100000}]
+    for body in bad:
+        r = await client.put(f"/stores/{store}/rules", headers=AUTH, json=body)
+        assert r.status_code == 422, (body, r.status_code, r.text)
+        assert r.json()["error"], r.text
+    r = await client.put(f"/stores/{store}/rules", headers=AUTH, content=b"{not json")
+    assert 400 <= r.status_code < 500
+    assert (await client.get("/stores/bad store/rules", headers=AUTH)).status_code == 422
+    assert (await client.get(f"/stores/{store}/rules", headers=AUTH)).json() == before

@@ -92,3 +92,35 @@ async def test_entries_come_newest_first(pool, uid):
         await ledger.append(entry_id=entry_id, cause_event_id="c", customer_key=key, store_id=store, order_id=n,
                             bucket="pending", points=1, reason="order.paid")
     assert [e.entry_id for e in await ledger.entries(key)] == [f"{uid}-a-new", f"{uid}-z-old"]
+
+
+async def test_erasure_in_postgresql_keeps_every_sum_and_no_personal_data(pool, uid):
+    from services.loyalty.domain.rules import EarningRules, Tier
+    from tests.unit.loyalty.order_events import customer_event
+
+    store, guest, key = f"s{uid}", f"s{uid}:e{'d' * 64}", f"s{uid}:c7"
+    defaults = EarningRules(tiers=(Tier("Bronze", 0),))
+
+    async def apply(event):
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await handlers.HANDLERS[event.type](event, LoyaltyUnitOfWork(conn, defaults=defaults))
+
+    await apply(order_event(store, "order.paid", 1, customer_key=guest))
+    await apply(customer_event(store, "customer.linked", {"from_key": guest, "to_key": key}))
+    await apply(order_event(store, "order.paid", 2, customer_key=key))
+    assert await pool.fetchval("SELECT email FROM members WHERE customer_key = $1", key) == "x@example.com"
+    assert await pool.fetchval("SELECT tier FROM members WHERE customer_key = $1", key) == "Bronze"
+    total = await pool.fetchval("SELECT sum(points) FROM ledger WHERE store_id = $1", store)
+    erased = customer_event(store, "customer.erased", {"customer_id": 7, "key": key})
+    await apply(erased)
+    await apply(erased)  # nothing left to move the second time
+    keys = {r["customer_key"] for r in await pool.fetch("SELECT customer_key FROM ledger WHERE store_id = $1", store)}
+    assert len(keys) == 1 and keys.pop().startswith(f"{store}:x")
+    assert await pool.fetchval("SELECT sum(points) FROM ledger WHERE store_id = $1", store) == total
+    assert await pool.fetchval("SELECT count(*) FROM members WHERE customer_key = ANY($1::text[])", [key, guest]) == 0
+    assert await pool.fetchval("SELECT count(*) FROM customer_links WHERE from_key = $1 OR to_key = $2", guest,
+                               key) == 0
+    assert await pool.fetchval("SELECT count(*) FROM order_facts WHERE customer_key = ANY($1::text[])",
+                               [key, guest]) == 0
+    assert await pool.fetchval("SELECT count(*) FROM members WHERE email IS NOT NULL AND store_id = $1", store) == 0

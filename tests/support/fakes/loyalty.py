@@ -1,7 +1,7 @@
 """Loyalty's adapters in memory, with the same async methods and the same rules: MemoryLedger
 (PgLedger: an entry id already present is ignored, sums per order and bucket, the balance has every
 bucket, entries come newest first), MemoryOrderFacts (PgOrderFacts), MemoryLinks (PgCustomerLinks),
-MemoryStoreRules (PgStoreRules), and `memory_tx`, LoyaltyUnitOfWork's in-memory twin.
+MemoryStoreRules (PgStoreRules), MemoryMembers, MemoryCatalog, MemoryErasure, and `memory_tx`, LoyaltyUnitOfWork's in-memory twin.
 
     tx = memory_tx(EarningRules(), now=Clock().now)
 """
@@ -63,9 +63,9 @@ class MemoryLedger:
                 out[r.bucket] = out.get(r.bucket, 0) + r.points
         return out
 
-    async def entries(self, customer_key: str, limit: int = 500) -> list[LedgerEntry]:
+    async def entries(self, customer_key: str, limit: int = 500, offset: int = 0) -> list[LedgerEntry]:
         mine = sorted((r for r in self.rows if r.customer_key == customer_key), key=lambda r: r.entry_id)
-        return sorted(mine, key=lambda r: r.created_at, reverse=True)[:limit]
+        return sorted(mine, key=lambda r: r.created_at, reverse=True)[offset:offset + limit]
 
 
 class MemoryOrderFacts:
@@ -133,11 +133,78 @@ class MemoryStoreRules:
 
         self.rows[store_id] = rules_to_json(rules)
 
+    async def put_json(self, store_id: str, fields: dict) -> None:
+        self.rows[store_id] = dict(fields)
+
 
 def memory_tx(defaults: EarningRules | None = None, now: Callable[[], datetime] = utcnow):
     """LoyaltyUnitOfWork's in-memory twin: every repository a loyalty handler uses, and the clock."""
     from services.loyalty.domain.rules import EarningRules
     from shared.testing import InMemoryUnitOfWork
 
-    return InMemoryUnitOfWork(ledger=MemoryLedger(now=now), orders=MemoryOrderFacts(), links=MemoryLinks(),
+    ledger, orders, links, members = MemoryLedger(now=now), MemoryOrderFacts(), MemoryLinks(), MemoryMembers()
+    return InMemoryUnitOfWork(ledger=ledger, orders=orders, links=links, members=members, catalog=MemoryCatalog(),
+                              erasure=MemoryErasure(ledger, orders, links, members),
                               rules=MemoryStoreRules(defaults or EarningRules()), now=now)
+
+
+class MemoryMembers:
+    def __init__(self) -> None:
+        self.rows: dict[str, dict] = {}
+
+    async def get(self, customer_key: str):
+        from services.loyalty.adapters.members import Member
+
+        row = self.rows.get(customer_key)
+        return None if row is None else Member(customer_key=customer_key, **row)
+
+    async def seen(self, customer_key: str, store_id: str, email: str | None) -> None:
+        row = self.rows.setdefault(customer_key, {"store_id": store_id, "email": None, "tier": None})
+        row["email"] = email or row["email"]
+
+    async def change_tier(self, customer_key: str, store_id: str, tier: str | None, at: datetime):
+        await self.seen(customer_key, store_id, None)
+        old = self.rows[customer_key]["tier"]
+        if old == tier:
+            return False
+        self.rows[customer_key]["tier"] = tier
+        return old
+
+    async def tiered(self, store_id: str) -> list[str]:
+        return sorted(k for k, r in self.rows.items() if r["store_id"] == store_id and r["tier"] is not None)
+
+
+class MemoryCatalog:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], list[int]] = {}
+
+    async def put(self, store_id: str, product_id: int, category_ids: list[int]) -> None:
+        self.rows[(store_id, product_id)] = list(category_ids)
+
+    async def categories(self, store_id: str, product_ids) -> dict[int, list[int]]:
+        return {p: self.rows[(store_id, p)] for p in product_ids if (store_id, p) in self.rows}
+
+
+class MemoryErasure:
+    """PgErasure over the other in-memory repositories of one unit of work."""
+
+    def __init__(self, ledger: MemoryLedger, orders: MemoryOrderFacts, links: MemoryLinks,
+                 members: MemoryMembers) -> None:
+        self.ledger, self.orders, self.links, self.members = ledger, orders, links, members
+
+    async def erase(self, customer_key: str, pseudonym: str) -> int:
+        from dataclasses import replace
+
+        keys = {customer_key} | {f for f, t in self.links.links.items() if t == customer_key}
+        moved = 0
+        for i, r in enumerate(self.ledger.rows):
+            if r.customer_key in keys:
+                self.ledger.rows[i] = replace(r, customer_key=pseudonym)
+                moved += 1
+        for k, f in list(self.orders.rows.items()):
+            if f.customer_key in keys:
+                self.orders.rows[k] = f.with_customer(pseudonym)
+        self.links.links = {f: t for f, t in self.links.links.items() if f not in keys and t not in keys}
+        for k in keys:
+            self.members.rows.pop(k, None)
+        return moved

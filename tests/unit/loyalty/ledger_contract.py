@@ -54,6 +54,7 @@ async def check_ledger_contract(ledger, store_id: str) -> None:
     assert first.created_at.tzinfo is not None
     assert entries[-1].order_id is None
     assert [e.entry_id for e in await ledger.entries(key, limit=2)] == [f"{store_id}-a", f"{store_id}-b"]
+    assert [e.entry_id for e in await ledger.entries(key, limit=2, offset=4)] == [f"{store_id}-e", f"{store_id}-g"]
 
 
 async def check_facts_contract(orders, links, store_id: str) -> None:
