@@ -1,22 +1,27 @@
 """Wires loyalty: settings → runtime → the consumer loop (HANDLERS, each event's `tx` a
-LoyaltyUnitOfWork with the default rules from settings), the outbox relay of loyalty.v1, and the
-scheduler (tiers' rolling window)."""
+LoyaltyUnitOfWork with the default rules from settings), the outbox relay of loyalty.v1, the
+scheduler (tiers' rolling window, held redemptions) and the redeemer (coupons through each store's
+WooCommerce REST API)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 import asyncpg
 
 from services.loyalty.adapters.members import PgMembers
+from services.loyalty.adapters.woo_coupons import WooCoupons
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.config import LoyaltySettings
+from services.loyalty.domain.redemption import RedemptionRules
 from services.loyalty.domain.rules import EarningRules
 from services.loyalty.entrypoints.workers import run_scheduler
 from services.loyalty.handlers import HANDLERS
+from services.loyalty.redeem import Redeemer
 from shared.events.envelope import utcnow
 from shared.events.registry import CATALOG, CUSTOMERS, ORDERS, REVIEWS
 from shared.service.runtime import Runtime
@@ -30,6 +35,34 @@ TOPICS = [ORDERS.name, CUSTOMERS.name, CATALOG.name, REVIEWS.name]
 class Loyalty:
     settings: LoyaltySettings
     runtime: Runtime
+    redeemer: Redeemer
+
+
+def redemption_rules(settings: LoyaltySettings) -> RedemptionRules:
+    return RedemptionRules(points_per_unit=settings.redeem_points_per_unit,
+                           minimum_points=settings.redeem_minimum_points,
+                           minimum_spend_multiple=settings.coupon_minimum_spend_multiple,
+                           expiry_days=settings.coupon_expiry_days, individual_use=settings.coupon_individual_use)
+
+
+def coupon_clients(settings: LoyaltySettings) -> tuple[Callable[[str], WooCoupons | None], Callable]:
+    """The store's coupon client (one per store, made on first use), and a close-them-all."""
+    clients: dict[str, WooCoupons] = {}
+
+    def for_store(store_id: str) -> WooCoupons | None:
+        access = settings.store_rest.get(store_id)
+        if access is None:
+            return None
+        if store_id not in clients:
+            clients[store_id] = WooCoupons(access.url, access.consumer_key, access.consumer_secret.get_secret_value(),
+                                           timeout_s=settings.store_rest_timeout_s)
+        return clients[store_id]
+
+    async def close() -> None:
+        for client in clients.values():
+            await client.close()
+        clients.clear()
+    return for_store, close
 
 
 def default_rules(settings: LoyaltySettings) -> EarningRules:
@@ -58,10 +91,18 @@ def bootstrap(settings: LoyaltySettings | None = None) -> Loyalty:
     s = settings or LoyaltySettings()
     unit_of_work = partial(LoyaltyUnitOfWork, defaults=default_rules(s))
 
+    runtimes: list[Runtime] = []  # filled below: the redeemer reads the runtime's current pool
+    coupons_for, close_coupons = coupon_clients(s)
+    redeemer = Redeemer(transactions(lambda: runtimes[0].pool, s), coupons_for, redemption_rules(s), utcnow,
+                        hold_max=timedelta(seconds=s.redemption_hold_max_s),
+                        written=lambda: runtimes[0].outbox_written.set())
+
     async def scheduler(rt: Runtime) -> None:
         await run_scheduler(transactions(lambda: rt.pool, s), lambda: PgMembers(rt.pool).tiered_stores(), utcnow,
-                            s.scheduler_interval_s)
+                            s.scheduler_interval_s, redeemer=redeemer)
 
     runtime = consumer_runtime("loyalty", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True,
                                workers={"loyalty-scheduler": scheduler})
-    return Loyalty(settings=s, runtime=runtime)
+    runtime.on_stop.append(close_coupons)
+    runtimes.append(runtime)
+    return Loyalty(settings=s, runtime=runtime, redeemer=redeemer)

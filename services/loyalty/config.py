@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.service.settings import ServiceSettings
+
+
+class StoreRest(BaseModel):
+    """A store's WooCommerce REST access for coupons (a key with write permission)."""
+    url: str
+    consumer_key: str
+    consumer_secret: SecretStr
 
 
 class LoyaltySettings(ServiceSettings):
@@ -41,3 +48,18 @@ class LoyaltySettings(ServiceSettings):
     return_window_days: int | None = Field(default=None, ge=0)
     # How often the scheduled worker refreshes tiers (the rolling 12-month window moves on).
     scheduler_interval_s: float = Field(default=3600.0, gt=0)
+    # Redemption: points per unit of the store's currency of discount, the fewest points redeemed at
+    # once, the coupon's minimum spend as a multiple of its value, its lifetime, individual use.
+    redeem_points_per_unit: int = Field(default=100, ge=1)
+    redeem_minimum_points: int = Field(default=500, ge=1)
+    coupon_minimum_spend_multiple: Decimal = Field(default=Decimal("3"), ge=0)
+    coupon_expiry_days: int = Field(default=90, ge=1)
+    coupon_individual_use: bool = True
+    # A held redemption (the store unreachable) is retried by the scheduler, and its points given
+    # back after this long.
+    redemption_hold_max_s: float = Field(default=86_400.0, gt=0)
+    # WooCommerce REST access per store id, as JSON: {"s1": {"url": "https://shop.example",
+    # "consumer_key": "ck_…", "consumer_secret": "cs_…"}}. Empty: no store can redeem (409).
+    store_rest: dict[str, StoreRest] = {}
+    # Time limit of one call to a store's REST API.
+    store_rest_timeout_s: float = Field(default=10.0, gt=0)

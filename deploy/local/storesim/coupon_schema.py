@@ -50,10 +50,11 @@ def check_coupon_body(params: dict[str, Any]) -> dict[str, Any]:
         else:
             params["email_restrictions"] = [e.strip() for e in emails if _EMAIL.match(e.strip())]
     args.enum("discount_type", ("percent", "fixed_cart", "fixed_product"), None)
-    expires = params.get("date_expires")
-    if expires is not None and not isinstance(expires, str):
-        args._fail("date_expires", "rest_invalid_type", "date_expires is not of type string,null.")
-    else:
-        args.date("date_expires")
+    for name in ("date_expires", "date_expires_gmt"):
+        expires = params.get(name)
+        if expires is not None and not isinstance(expires, str):
+            args._fail(name, "rest_invalid_type", f"{name} is not of type string,null.")
+        else:
+            args.date(name)
     args.check()
     return params

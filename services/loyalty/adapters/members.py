@@ -25,6 +25,12 @@ class PgMembers:
                                      customer_key)
         return None if row is None else Member(**dict(row))
 
+    async def lock(self, customer_key: str) -> Member | None:
+        """The member, locked until the transaction ends: one redemption at a time per customer."""
+        row = await self.db.fetchrow("SELECT customer_key, store_id, email, tier FROM members WHERE customer_key = $1"
+                                     " FOR UPDATE", customer_key)
+        return None if row is None else Member(**dict(row))
+
     async def seen(self, customer_key: str, store_id: str, email: str | None) -> None:
         """The member exists; its email is the latest known (kept when an event carries none)."""
         await self.db.execute(

@@ -1,10 +1,11 @@
 """Loyalty's HTTP app, behind the service's bearer token: a customer's balance, tier and ledger,
-and each store's program rules. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
+each store's program rules, redemption of points for coupons. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from fastapi.responses import JSONResponse
 
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.members import PgMembers
@@ -12,10 +13,18 @@ from services.loyalty.adapters.store_rules import PgStoreRules
 from services.loyalty.bootstrap import bootstrap, default_rules
 from services.loyalty.config import LoyaltySettings
 from services.loyalty.domain.rules import rules_from_json, rules_to_json
-from services.loyalty.entrypoints.schemas import BalanceOut, LedgerRowOut, RulesIn, RulesOut
+from services.loyalty.domain.redemption import Refused
+from services.loyalty.entrypoints.schemas import (BalanceOut, LedgerRowOut, RedeemIn, RedemptionOut, RulesIn,
+                                                  RulesOut)
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
-from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
+from shared.service.ops import CONFLICT, INVALID_REQUEST, INVALID_VALUE, ProblemOut
+
+# Refusals of a redemption: nothing was spent. 422: the request can't be met as asked; 409: the
+# store's state (no REST access, the key used for another amount).
+_REFUSAL_STATUS = {"store_not_connected": 409, "idempotency_key_reused": 409}
+REDEEM_ERRORS = {**CONFLICT, 422: {"model": ProblemOut | dict, "description": "Refused (below the minimum, more"
+                                   " than available, no email, not a whole amount) or not as declared"}}
 
 CustomerKey = Annotated[str, Path(min_length=3, max_length=200)]
 StoreId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -57,6 +66,32 @@ def points_router() -> APIRouter:
     return router
 
 
+def redemption_router() -> APIRouter:
+    router = APIRouter(tags=["redemption"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
+
+    @router.post("/customers/{customer_key}/redemptions", status_code=201,
+                 summary="Redeem points for a WooCommerce coupon (201 issued, 202 held: the store is away)",
+                 responses={202: {"model": RedemptionOut, "description": "Held: created on a retry, or given back"},
+                            **REDEEM_ERRORS, **INVALID_VALUE})
+    async def redeem(customer_key: CustomerKey, body: RedeemIn, service: ServiceDep, _: PoolDep) -> RedemptionOut:
+        try:
+            r = await service.redeemer.redeem(customer_key, body.points, body.idempotency_key)
+        except Refused as exc:
+            return JSONResponse({"error": exc.code, "message": exc.message},
+                                status_code=_REFUSAL_STATUS.get(exc.code, 422))
+        out = RedemptionOut(redemption_id=r.redemption_id, status=r.status, points=r.points, amount=str(r.amount),
+                            currency=r.currency, minimum_amount=str(r.minimum_amount),
+                            code=r.code if r.status == "issued" else None, coupon_id=r.coupon_id,
+                            expires_at=r.expires_at)
+        if r.status == "returned":
+            return JSONResponse({"error": "store_refused_coupon",
+                                 "message": "the store refused the coupon; the points were given back"},
+                                status_code=409)
+        return out if r.status == "issued" else JSONResponse(out.model_dump(mode="json"), status_code=202)
+
+    return router
+
+
 def rules_router() -> APIRouter:
     router = APIRouter(tags=["rules"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
@@ -83,4 +118,4 @@ def rules_router() -> APIRouter:
 def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
     loyalty = bootstrap(settings)
     return build_app(title="Aftercart loyalty", description="Points ledger, tiers, coupons, referrals.",
-                     runtime=loyalty.runtime, routers=[points_router(), rules_router()], service=loyalty)
+                     runtime=loyalty.runtime, routers=[points_router(), rules_router(), redemption_router()], service=loyalty)

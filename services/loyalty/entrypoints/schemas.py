@@ -110,3 +110,22 @@ class RulesOut(BaseModel):
     review_bonus: int
     tiers: list[TierOut]
     return_window_days: int | None
+
+
+class RedeemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    points: int = Field(ge=1, le=10**12)
+    # The caller's key for this redemption: sent again with a retry, it never spends twice.
+    idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class RedemptionOut(BaseModel):
+    redemption_id: str
+    status: str  # issued | held (the store unreachable: retried) | returned (refused: points given back)
+    points: int
+    amount: str
+    currency: str
+    minimum_amount: str
+    code: str | None  # the coupon's code, once issued
+    coupon_id: int | None
+    expires_at: IsoTime

@@ -1,5 +1,5 @@
 """Loyalty's own scheduled worker: every `tier_refresh_interval_s`, the tier refresh
-(tier_refresh.py) over every store with tiered members, then the return-window maturing. (The
+(tier_refresh.py) over every store with tiered members, then the held redemptions (redeem.py). (The
 consumer loop and the outbox relay are the shared ones; bootstrap wires all of them.)"""
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ log = get_logger(__name__)
 
 
 async def run_scheduler(transaction: Callable, stores: Callable[[], Awaitable[list[str]]],
-                        now: Callable[[], datetime], interval_s: float) -> None:
+                        now: Callable[[], datetime], interval_s: float, redeemer=None) -> None:
     while True:
         try:
             changed = await refresh_store_tiers(transaction, await stores(), now())
             if changed:
                 log.info("tiers_refreshed", changed=changed)
+            if redeemer is not None:
+                await redeemer.retry_held()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # DB away: try again next time; nothing is half-done (one transaction each)

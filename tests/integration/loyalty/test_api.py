@@ -26,7 +26,7 @@ async def api(stack, loyalty_dsn):
                                api_token=TOKEN, environment="production")
     runtime = Runtime("loyalty", settings, MIGRATIONS, {})
     app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router(), rules_router()],
-                    service=Loyalty(settings=settings, runtime=runtime))
+                    service=Loyalty(settings=settings, runtime=runtime, redeemer=None))
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(runtime.connected.wait(), 60)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://loyalty") as client:
