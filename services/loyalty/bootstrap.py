@@ -73,7 +73,8 @@ def default_rules(settings: LoyaltySettings) -> EarningRules:
                         include_shipping=settings.include_shipping,
                         excluded_product_ids=frozenset(settings.excluded_product_ids),
                         first_order_bonus=settings.first_order_bonus, review_bonus=settings.review_bonus,
-                        return_window_days=settings.return_window_days)
+                        return_window_days=settings.return_window_days, expiry_months=settings.expiry_months,
+                        expiry_warning_days=settings.expiry_warning_days)
 
 
 def transactions(pool_of: Callable[[], asyncpg.Pool], settings: LoyaltySettings) -> Callable:

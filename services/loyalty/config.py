@@ -46,6 +46,10 @@ class LoyaltySettings(ServiceSettings):
     # Days after payment after which pending points become available without a completion (None:
     # only order.completed makes them available).
     return_window_days: int | None = Field(default=None, ge=0)
+    # Months without earning or redeeming after which available points expire (None: never), and
+    # the days ahead of it a points.expiring warning goes out.
+    expiry_months: int | None = Field(default=None, ge=1)
+    expiry_warning_days: int = Field(default=14, ge=0)
     # How often the scheduled worker refreshes tiers (the rolling 12-month window moves on).
     scheduler_interval_s: float = Field(default=3600.0, gt=0)
     # Redemption: points per unit of the store's currency of discount, the fewest points redeemed at

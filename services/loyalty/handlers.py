@@ -110,6 +110,7 @@ async def on_review_submitted(event: Event[ReviewSubmitted], tx) -> None:
     if not await tx.ledger.append(entry_id=entry, cause_event_id=event.id, customer_key=key, store_id=d.store_id,
                                   order_id=None, bucket=AVAILABLE, points=rules.review_bonus, reason=event.type):
         return  # this review was rewarded already (another event about it)
+    await tx.members.touch(key, d.store_id, event.time)
     await tx.outbox.write([follow_up_event(service="loyalty", cause_id=event.id, event_type="points.available",
                                            key=key, time=event.time,
                                            data={"store_id": d.store_id, "customer_key": key,

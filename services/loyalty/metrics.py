@@ -14,6 +14,7 @@ class LoyaltyMetrics:
         self.earned = Counter("loyalty_points_earned_total", "Points awarded (pending or available)", ["store"])
         self.reversed = Counter("loyalty_points_reversed_total", "Points taken back (refunds, cancels)", ["store"])
         self.redeemed = Counter("loyalty_points_redeemed_total", "Points spent on coupons", ["store"])
+        self.expired = Counter("loyalty_points_expired_total", "Points expired after inactivity", ["store"])
         self.coupons = Counter("loyalty_coupons_issued_total", "WooCommerce coupons created", ["store"])
         self.unearned = Counter("loyalty_orders_unearned_total", "Paid orders that earned nothing, by why",
                                 ["store", "reason"])

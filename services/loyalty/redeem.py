@@ -65,6 +65,7 @@ class Redeemer:
             await tx.ledger.append(entry_id=derived_event_id(redemption_id, "ledger:hold"),
                                    cause_event_id=redemption_id, customer_key=key, store_id=store_id, order_id=None,
                                    bucket=AVAILABLE, points=-points, reason="redemption")
+            await tx.members.touch(key, store_id, self.now())
             return await tx.redemptions.get(redemption_id)
 
     async def issue(self, r: Redemption) -> Redemption:

@@ -57,6 +57,7 @@ async def record_order_event(tx, *, event_id: str, event_type: str, time: dateti
         facts = facts.with_award(award, event_id, paid_at)
         metrics = loyalty_metrics()
         if award.points:
+            await tx.members.touch(key, store_id, paid_at)
             metrics.earned.labels(store_id).inc(award.points)
         else:
             metrics.unearned.labels(store_id, award.reason).inc()

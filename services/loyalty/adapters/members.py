@@ -49,6 +49,25 @@ class PgMembers:
                               " WHERE customer_key = $1", customer_key, tier, at)
         return old
 
+    async def touch(self, customer_key: str, store_id: str, at: datetime) -> None:
+        """Activity at `at` (an earning or a redemption); the latest is kept, whatever the order."""
+        await self.seen(customer_key, store_id, None)
+        await self.db.execute("UPDATE members SET last_activity_at = greatest(last_activity_at, $2)"
+                              " WHERE customer_key = $1", customer_key, at)
+
+    async def inactive_since(self, store_id: str, before: datetime, limit: int = 500) -> list[tuple[str, datetime]]:
+        """Members of the store holding available points whose last activity is before `before`,
+        oldest first."""
+        rows = await self.db.fetch(
+            "SELECT m.customer_key, m.last_activity_at FROM members m WHERE m.store_id = $1 AND m.last_activity_at < $2"
+            " AND (SELECT coalesce(sum(l.points), 0) FROM ledger l WHERE l.customer_key = m.customer_key"
+            " AND l.bucket = 'available') > 0 ORDER BY m.last_activity_at LIMIT $3", store_id, before, limit)
+        return [(r["customer_key"], r["last_activity_at"]) for r in rows]
+
+    async def stores(self) -> list[str]:
+        rows = await self.db.fetch("SELECT DISTINCT store_id FROM members ORDER BY store_id")
+        return [r["store_id"] for r in rows]
+
     async def tiered(self, store_id: str) -> list[str]:
         rows = await self.db.fetch("SELECT customer_key FROM members WHERE store_id = $1 AND tier IS NOT NULL"
                                    " ORDER BY customer_key", store_id)

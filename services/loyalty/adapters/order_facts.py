@@ -4,6 +4,8 @@ row per (store, order), read and written in the consumer's transaction. The row 
 MemoryOrderFacts is its in-memory twin."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 import orjson
 
@@ -40,6 +42,18 @@ class PgOrderFacts:
             "SELECT EXISTS (SELECT 1 FROM order_facts WHERE customer_key = $1"
             " AND jsonb_typeof(facts -> 'award') = 'object' AND NOT (store_id = $2 AND order_id = $3))",
             customer_key, *exclude_order))
+
+    async def due_to_mature(self, store_id: str, paid_before: datetime, limit: int = 500) -> list[int]:
+        """Orders of the store paid before `paid_before` whose return window hasn't been applied."""
+        rows = await self.db.fetch(
+            "SELECT order_id FROM order_facts WHERE store_id = $1 AND jsonb_typeof(facts -> 'award') = 'object'"
+            " AND coalesce((facts ->> 'matured')::boolean, false) = false AND (facts ->> 'paid_at')::timestamptz < $2"
+            " ORDER BY order_id LIMIT $3", store_id, paid_before, limit)
+        return [r["order_id"] for r in rows]
+
+    async def stores(self) -> list[str]:
+        rows = await self.db.fetch("SELECT DISTINCT store_id FROM order_facts ORDER BY store_id")
+        return [r["store_id"] for r in rows]
 
     async def rekey(self, from_key: str, to_key: str) -> int:
         """The orders of `from_key` now belong to `to_key` (customer.linked)."""

@@ -54,6 +54,10 @@ class EarningRules:
     # Days after payment when pending points become available without a completion (None: only
     # order.completed makes them available).
     return_window_days: int | None = None
+    # Months without activity (earning or redeeming) after which available points expire (None:
+    # never), and how many days ahead points.expiring warns.
+    expiry_months: int | None = None
+    expiry_warning_days: int = 14
 
     def points_rate(self, currency: str) -> Decimal | None:
         """Points per unit of `currency`, or None when the store has no rule for it."""
@@ -92,6 +96,7 @@ def rules_to_json(rules: EarningRules) -> dict:
         "first_order_bonus": rules.first_order_bonus, "review_bonus": rules.review_bonus,
         "tiers": [{"name": t.name, "min_points": t.min_points, "multiplier": str(t.multiplier)} for t in rules.tiers],
         "return_window_days": rules.return_window_days,
+        "expiry_months": rules.expiry_months, "expiry_warning_days": rules.expiry_warning_days,
     }
 
 
@@ -125,6 +130,10 @@ def rules_from_json(data: dict, defaults: EarningRules = EarningRules()) -> Earn
                                  for t in data["tiers"])
     if "return_window_days" in data:
         changes["return_window_days"] = None if data["return_window_days"] is None else int(data["return_window_days"])
+    if "expiry_months" in data:
+        changes["expiry_months"] = None if data["expiry_months"] is None else int(data["expiry_months"])
+    if "expiry_warning_days" in data:
+        changes["expiry_warning_days"] = int(data["expiry_warning_days"])
     return defaults.with_changes(**changes)
 
 

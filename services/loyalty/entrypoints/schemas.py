@@ -72,6 +72,8 @@ class RulesIn(BaseModel):
     review_bonus: int | None = Field(default=None, ge=0, le=10**9)
     tiers: list[TierIn] | None = Field(default=None, max_length=20)
     return_window_days: int | None = Field(default=None, ge=0, le=3650)
+    expiry_months: int | None = Field(default=None, ge=1, le=240)
+    expiry_warning_days: int | None = Field(default=None, ge=0, le=365)
 
     @model_validator(mode="after")
     def _unique_tiers(self) -> "RulesIn":
@@ -110,6 +112,8 @@ class RulesOut(BaseModel):
     review_bonus: int
     tiers: list[TierOut]
     return_window_days: int | None
+    expiry_months: int | None
+    expiry_warning_days: int
 
 
 class RedeemIn(BaseModel):

@@ -89,6 +89,13 @@ class MemoryOrderFacts:
         return any(f.customer_key == customer_key and f.award is not None and k != exclude_order
                    for k, f in self.rows.items())
 
+    async def due_to_mature(self, store_id: str, paid_before: datetime, limit: int = 500) -> list[int]:
+        return sorted(o for (s, o), f in self.rows.items() if s == store_id and f.award is not None
+                      and not f.matured and f.paid_at is not None and f.paid_at < paid_before)[:limit]
+
+    async def stores(self) -> list[str]:
+        return sorted({s for s, _ in self.rows})
+
     async def rekey(self, from_key: str, to_key: str) -> int:
         moved = [k for k, f in self.rows.items() if f.customer_key == from_key]
         for k in moved:
@@ -156,7 +163,8 @@ class MemoryMembers:
         from services.loyalty.adapters.members import Member
 
         row = self.rows.get(customer_key)
-        return None if row is None else Member(customer_key=customer_key, **row)
+        return None if row is None else Member(customer_key=customer_key, store_id=row["store_id"],
+                                               email=row["email"], tier=row["tier"])
 
     async def seen(self, customer_key: str, store_id: str, email: str | None) -> None:
         row = self.rows.setdefault(customer_key, {"store_id": store_id, "email": None, "tier": None})
@@ -172,6 +180,23 @@ class MemoryMembers:
 
     async def tiered(self, store_id: str) -> list[str]:
         return sorted(k for k, r in self.rows.items() if r["store_id"] == store_id and r["tier"] is not None)
+
+    async def lock(self, customer_key: str):
+        return await self.get(customer_key)
+
+    async def touch(self, customer_key: str, store_id: str, at: datetime) -> None:
+        await self.seen(customer_key, store_id, None)
+        row = self.rows[customer_key]
+        row["last"] = max(filter(None, [row.get("last"), at]))
+
+    async def inactive_since(self, store_id: str, before: datetime, limit: int = 500):
+        # (Without the ledger at hand: the caller checks the balance, as it does with PgMembers.)
+        found = sorted((r["last"], k) for k, r in self.rows.items()
+                       if r["store_id"] == store_id and r.get("last") is not None and r["last"] < before)
+        return [(k, last) for last, k in found][:limit]
+
+    async def stores(self) -> list[str]:
+        return sorted({r["store_id"] for r in self.rows.values()})
 
 
 class MemoryCatalog:
