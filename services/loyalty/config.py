@@ -50,6 +50,9 @@ class LoyaltySettings(ServiceSettings):
     # the days ahead of it a points.expiring warning goes out.
     expiry_months: int | None = Field(default=None, ge=1)
     expiry_warning_days: int = Field(default=14, ge=0)
+    # Points for the referrer and the referred customer at the referred one's first completed order.
+    referrer_points: int = Field(default=0, ge=0)
+    referred_points: int = Field(default=0, ge=0)
     # How often the scheduled worker refreshes tiers (the rolling 12-month window moves on).
     scheduler_interval_s: float = Field(default=3600.0, gt=0)
     # Redemption: points per unit of the store's currency of discount, the fewest points redeemed at

@@ -11,6 +11,7 @@ from services.loyalty.domain.award import compute_award
 from services.loyalty.domain.ledger import AVAILABLE, PENDING
 from services.loyalty.domain.order_points import OrderFacts, Position, RefundFact, moves, position
 from services.loyalty.metrics import loyalty_metrics
+from services.loyalty.referrals import reward_if_due
 from services.loyalty.tier_refresh import refresh_tier
 from shared.events.envelope import derived_event_id
 from shared.events.follow_up import follow_up_event
@@ -65,7 +66,10 @@ async def record_order_event(tx, *, event_id: str, event_type: str, time: dateti
     if refund is not None:
         facts = facts.with_refund(refund_fact(refund))
     await tx.orders.put(facts)
-    await settle(tx, facts, cause_id=event_id, reason=event_type, time=time)
+    after = await settle(tx, facts, cause_id=event_id, reason=event_type, time=time)
+    if facts.status == "completed" and after.available > 0:
+        await reward_if_due(tx, customer_key=key, store_id=store_id, order_id=order_id, cause_id=event_id, time=time,
+                            rules=rules)
     await refresh_tier(tx, customer_key=key, store_id=store_id, rules=rules, cause_id=event_id, now=time)
     return facts
 

@@ -49,5 +49,6 @@ class ReferralRewarded(EventData):
     store_id: str
     referrer_key: str
     referred_key: str
-    points: int = Field(ge=0)
+    points: int = Field(ge=0)  # the referrer's
     order_id: int | None = None
+    referred_points: int | None = Field(default=None, ge=0)  # the referred customer's

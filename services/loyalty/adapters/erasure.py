@@ -1,5 +1,5 @@
-"""PgErasure: customer.erased in loyalty's database. The member rows (email, tier) and the links
-go; the ledger and the orders' facts keep every amount under a random pseudonymous key, so every
+"""PgErasure: customer.erased in loyalty's database. The member rows (email, tier), the links and
+the referral code go; the ledger and the orders' facts keep every amount under a random pseudonymous key, so every
 sum stays consistent. Guest keys linked to the customer (sha256 of their email) go the same way.
 The one UPDATE of the append-only ledger, by law."""
 from __future__ import annotations
@@ -22,4 +22,9 @@ class PgErasure:
         await self.db.execute("DELETE FROM customer_links WHERE from_key = ANY($1::text[]) OR to_key = ANY($1::text[])",
                               keys)
         await self.db.execute("DELETE FROM members WHERE customer_key = ANY($1::text[])", keys)
+        await self.db.execute("DELETE FROM referral_codes WHERE customer_key = ANY($1::text[])", keys)
+        await self.db.execute("UPDATE referrals SET referrer_key = $2 WHERE referrer_key = ANY($1::text[])",
+                              keys, pseudonym)
+        await self.db.execute("UPDATE referrals SET referred_key = $2 WHERE referred_key = ANY($1::text[])",
+                              keys, pseudonym)
         return int(moved.split()[-1])

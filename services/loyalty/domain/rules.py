@@ -58,6 +58,9 @@ class EarningRules:
     # never), and how many days ahead points.expiring warns.
     expiry_months: int | None = None
     expiry_warning_days: int = 14
+    # Points for each side of a referral, given at the referred customer's first completed order.
+    referrer_points: int = 0
+    referred_points: int = 0
 
     def points_rate(self, currency: str) -> Decimal | None:
         """Points per unit of `currency`, or None when the store has no rule for it."""
@@ -97,6 +100,7 @@ def rules_to_json(rules: EarningRules) -> dict:
         "tiers": [{"name": t.name, "min_points": t.min_points, "multiplier": str(t.multiplier)} for t in rules.tiers],
         "return_window_days": rules.return_window_days,
         "expiry_months": rules.expiry_months, "expiry_warning_days": rules.expiry_warning_days,
+        "referrer_points": rules.referrer_points, "referred_points": rules.referred_points,
     }
 
 
@@ -122,7 +126,7 @@ def rules_from_json(data: dict, defaults: EarningRules = EarningRules()) -> Earn
     if "campaigns" in data:
         changes["campaigns"] = tuple(Campaign(c["name"], Decimal(str(c["multiplier"])),
                                               _aware(c["starts_at"]), _aware(c["ends_at"])) for c in data["campaigns"])
-    for name in ("first_order_bonus", "review_bonus"):
+    for name in ("first_order_bonus", "review_bonus", "referrer_points", "referred_points"):
         if name in data:
             changes[name] = int(data[name])
     if "tiers" in data:

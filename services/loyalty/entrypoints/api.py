@@ -1,8 +1,9 @@
 """Loyalty's HTTP app, behind the service's bearer token: a customer's balance, tier and ledger,
-each store's program rules, redemption of points for coupons. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
+each store's program rules, redemption of points for coupons, referrals. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.responses import JSONResponse
@@ -10,12 +11,14 @@ from fastapi.responses import JSONResponse
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.members import PgMembers
 from services.loyalty.adapters.store_rules import PgStoreRules
-from services.loyalty.bootstrap import bootstrap, default_rules
+from services.loyalty.bootstrap import bootstrap, default_rules, transactions
 from services.loyalty.config import LoyaltySettings
 from services.loyalty.domain.rules import rules_from_json, rules_to_json
 from services.loyalty.domain.redemption import Refused
-from services.loyalty.entrypoints.schemas import (BalanceOut, LedgerRowOut, RedeemIn, RedemptionOut, RulesIn,
-                                                  RulesOut)
+from services.loyalty.domain.referral import referral_code
+from services.loyalty.entrypoints.schemas import (BalanceOut, LedgerRowOut, RedeemIn, RedemptionOut, ReferralCodeOut,
+                                                  ReferralIn, ReferralOut, RulesIn, RulesOut)
+from services.loyalty.referrals import refer
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
 from shared.service.ops import CONFLICT, INVALID_REQUEST, INVALID_VALUE, ProblemOut
@@ -92,6 +95,38 @@ def redemption_router() -> APIRouter:
     return router
 
 
+def referral_router() -> APIRouter:
+    router = APIRouter(tags=["referrals"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
+
+    @router.get("/customers/{customer_key}/referral", summary="The member's referral code and link",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
+    async def get_referral(customer_key: CustomerKey, pool: PoolDep, service: ServiceDep) -> ReferralCodeOut:
+        store_id = customer_key.split(":", 1)[0]
+        async with transactions(lambda: pool, service.settings)() as tx:
+            code = await tx.referrals.code_for(await tx.links.canonical(customer_key), store_id,
+                                               referral_code(customer_key))
+        access = service.settings.store_rest.get(store_id)
+        link = f"{access.url.rstrip('/')}/?{urlencode({'aftercart_ref': code})}" if access else None
+        return ReferralCodeOut(customer_key=customer_key, code=code, link=link)
+
+    @router.post("/referrals", status_code=201, summary="A new customer came with a referral code",
+                 responses={**REDEEM_ERRORS, **INVALID_VALUE})
+    async def post_referral(body: ReferralIn, pool: PoolDep, service: ServiceDep) -> ReferralOut:
+        try:
+            async with transactions(lambda: pool, service.settings)() as tx:
+                ref = await refer(tx, code=body.code, referred_key=body.referred_key, referred_email=body.referred_email)
+        except Refused as exc:
+            return JSONResponse({"error": exc.code, "message": exc.message}, status_code=422)
+        out = ReferralOut(referred_key=ref.referred_key, referrer_key=ref.referrer_key, status=ref.status,
+                          reason=ref.reason)
+        if ref.status == "refused":  # recorded with its reason, and said so
+            return JSONResponse({"error": ref.reason, "message": "the referral was refused", **out.model_dump()},
+                                status_code=422)
+        return out
+
+    return router
+
+
 def rules_router() -> APIRouter:
     router = APIRouter(tags=["rules"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
@@ -118,4 +153,5 @@ def rules_router() -> APIRouter:
 def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
     loyalty = bootstrap(settings)
     return build_app(title="Aftercart loyalty", description="Points ledger, tiers, coupons, referrals.",
-                     runtime=loyalty.runtime, routers=[points_router(), rules_router(), redemption_router()], service=loyalty)
+                     runtime=loyalty.runtime, routers=[points_router(), rules_router(), redemption_router(),
+                                                                 referral_router()], service=loyalty)

@@ -74,6 +74,8 @@ class RulesIn(BaseModel):
     return_window_days: int | None = Field(default=None, ge=0, le=3650)
     expiry_months: int | None = Field(default=None, ge=1, le=240)
     expiry_warning_days: int | None = Field(default=None, ge=0, le=365)
+    referrer_points: int | None = Field(default=None, ge=0, le=10**9)
+    referred_points: int | None = Field(default=None, ge=0, le=10**9)
 
     @model_validator(mode="after")
     def _unique_tiers(self) -> "RulesIn":
@@ -114,6 +116,8 @@ class RulesOut(BaseModel):
     return_window_days: int | None
     expiry_months: int | None
     expiry_warning_days: int
+    referrer_points: int
+    referred_points: int
 
 
 class RedeemIn(BaseModel):
@@ -133,3 +137,24 @@ class RedemptionOut(BaseModel):
     code: str | None  # the coupon's code, once issued
     coupon_id: int | None
     expires_at: IsoTime
+
+
+class ReferralCodeOut(BaseModel):
+    customer_key: str
+    code: str
+    link: str | None  # the store's home with ?aftercart_ref=<code>, when the store's URL is known
+
+
+class ReferralIn(BaseModel):
+    """The store says a new customer came with a referral code (e.g. from its sign-up page)."""
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, StringConstraints(min_length=5, max_length=40, pattern=r"^[a-z0-9-]+$")]
+    referred_key: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    referred_email: Annotated[str, StringConstraints(max_length=254)] | None = None
+
+
+class ReferralOut(BaseModel):
+    referred_key: str
+    referrer_key: str
+    status: str  # pending | rewarded | refused
+    reason: str | None

@@ -11,10 +11,10 @@ from services.loyalty import handlers
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.bootstrap import MIGRATIONS, Loyalty
 from services.loyalty.config import LoyaltySettings
-from services.loyalty.entrypoints.api import points_router, rules_router
+from services.loyalty.entrypoints.api import points_router, referral_router, rules_router
 from shared.service.app import build_app
 from shared.service.runtime import Runtime
-from tests.unit.loyalty.order_events import order_event
+from tests.unit.loyalty.order_events import later, order_event
 
 TOKEN = "it-loyalty-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -25,7 +25,7 @@ async def api(stack, loyalty_dsn):
     settings = LoyaltySettings(database_url=loyalty_dsn, kafka_bootstrap=stack.bootstrap_servers(),
                                api_token=TOKEN, environment="production")
     runtime = Runtime("loyalty", settings, MIGRATIONS, {})
-    app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router(), rules_router()],
+    app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router(), rules_router(), referral_router()],
                     service=Loyalty(settings=settings, runtime=runtime, redeemer=None))
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(runtime.connected.wait(), 60)
@@ -142,3 +142,38 @@ async def test_bad_rules_are_refused_and_change_nothing(api, uid):
     assert 400 <= r.status_code < 500
     assert (await client.get("/stores/bad store/rules", headers=AUTH)).status_code == 422
     assert (await client.get(f"/stores/{store}/rules", headers=AUTH)).json() == before
+
+
+async def test_referrals_through_the_api(api, uid):
+    client, pool = api
+    store, referrer, new = f"s{uid}", f"s{uid}:c1", f"s{uid}:c2"
+    await client.put(f"/stores/{store}/rules", headers=AUTH, json={"referrer_points": 300, "referred_points": 200})
+
+    async def apply(event):
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await handlers.HANDLERS[event.type](event, LoyaltyUnitOfWork(conn))
+
+    await apply(order_event(store, "order.paid", 1, extra={"customer": {"key": referrer, "email": "ana@example.com"}}))
+    r = await client.get(f"/customers/{referrer}/referral", headers=AUTH)
+    assert r.status_code == 200, r.text
+    code = r.json()["code"]
+    assert code.startswith("ref-") and r.json()["link"] is None  # no store URL configured here
+    assert (await client.get(f"/customers/{referrer}/referral", headers=AUTH)).json()["code"] == code
+
+    r = await client.post("/referrals", headers=AUTH, json={"code": code, "referred_key": referrer})
+    assert r.status_code == 422 and r.json()["error"] == "self_referral", r.text
+    r = await client.post("/referrals", headers=AUTH, json={"code": "ref-unknown00", "referred_key": new})
+    assert r.status_code == 422 and r.json()["error"] == "unknown_code"
+    r = await client.post("/referrals", headers=AUTH, json={"code": code, "referred_key": new,
+                                                            "referred_email": "bo@example.com"})
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+    assert (await client.post("/referrals", headers=AUTH, json={"code": "BAD CODE", "referred_key": new})
+            ).status_code == 422
+    bo = {"customer": {"key": new, "email": "bo@example.com"}}
+    await apply(order_event(store, "order.paid", 10, extra=bo))
+    await apply(order_event(store, "order.completed", 10, time=later(1), extra=bo))
+    assert (await client.get(f"/customers/{referrer}/balance", headers=AUTH)).json()["available"] == 300
+    assert (await client.get(f"/customers/{new}/balance", headers=AUTH)).json()["available"] == 300
+    assert await pool.fetchval("SELECT status FROM referrals WHERE referred_key = $1", new) == "rewarded"
+    assert await pool.fetchval("SELECT reason FROM referrals WHERE referred_key = $1", referrer) == "self_referral"

@@ -1,7 +1,8 @@
 """Loyalty's adapters in memory, with the same async methods and the same rules: MemoryLedger
 (PgLedger: an entry id already present is ignored, sums per order and bucket, the balance has every
 bucket, entries come newest first), MemoryOrderFacts (PgOrderFacts), MemoryLinks (PgCustomerLinks),
-MemoryStoreRules (PgStoreRules), MemoryMembers, MemoryCatalog, MemoryErasure, and `memory_tx`, LoyaltyUnitOfWork's in-memory twin.
+MemoryStoreRules (PgStoreRules), MemoryMembers, MemoryCatalog, MemoryErasure, MemoryReferrals, and
+`memory_tx`, LoyaltyUnitOfWork's in-memory twin.
 
     tx = memory_tx(EarningRules(), now=Clock().now)
 """
@@ -150,8 +151,9 @@ def memory_tx(defaults: EarningRules | None = None, now: Callable[[], datetime] 
     from shared.testing import InMemoryUnitOfWork
 
     ledger, orders, links, members = MemoryLedger(now=now), MemoryOrderFacts(), MemoryLinks(), MemoryMembers()
+    referrals = MemoryReferrals()
     return InMemoryUnitOfWork(ledger=ledger, orders=orders, links=links, members=members, catalog=MemoryCatalog(),
-                              erasure=MemoryErasure(ledger, orders, links, members),
+                              erasure=MemoryErasure(ledger, orders, links, members, referrals), referrals=referrals,
                               rules=MemoryStoreRules(defaults or EarningRules()), now=now)
 
 
@@ -214,8 +216,9 @@ class MemoryErasure:
     """PgErasure over the other in-memory repositories of one unit of work."""
 
     def __init__(self, ledger: MemoryLedger, orders: MemoryOrderFacts, links: MemoryLinks,
-                 members: MemoryMembers) -> None:
+                 members: MemoryMembers, referrals: MemoryReferrals | None = None) -> None:
         self.ledger, self.orders, self.links, self.members = ledger, orders, links, members
+        self.referrals = referrals
 
     async def erase(self, customer_key: str, pseudonym: str) -> int:
         from dataclasses import replace
@@ -232,4 +235,42 @@ class MemoryErasure:
         self.links.links = {f: t for f, t in self.links.links.items() if f not in keys and t not in keys}
         for k in keys:
             self.members.rows.pop(k, None)
+        if self.referrals is not None:
+            self.referrals.codes = {c: v for c, v in self.referrals.codes.items() if v[0] not in keys}
+            self.referrals.rows = {(pseudonym if k in keys else k): {**r, "referrer_key": pseudonym
+                                                                     if r["referrer_key"] in keys else r["referrer_key"]}
+                                   for k, r in self.referrals.rows.items()}
         return moved
+
+
+class MemoryReferrals:
+    def __init__(self) -> None:
+        self.codes: dict[str, tuple[str, str]] = {}
+        self.rows: dict[str, dict] = {}
+
+    async def code_for(self, customer_key: str, store_id: str, code: str) -> str:
+        mine = next((c for c, (k, _) in self.codes.items() if k == customer_key), None)
+        if mine is None:
+            self.codes[code] = (customer_key, store_id)
+            mine = code
+        return mine
+
+    async def owner(self, code: str) -> str | None:
+        return self.codes.get(code, (None, None))[0]
+
+    async def add(self, *, referred_key: str, referrer_key: str, store_id: str, status: str, reason: str | None) -> bool:
+        if referred_key in self.rows:
+            return False
+        self.rows[referred_key] = {"referrer_key": referrer_key, "store_id": store_id, "status": status,
+                                   "reason": reason, "order_id": None}
+        return True
+
+    async def get(self, referred_key: str, *, lock: bool = False):
+        from services.loyalty.adapters.referrals import Referral
+
+        row = self.rows.get(referred_key)
+        return None if row is None else Referral(referred_key=referred_key, **row)
+
+    async def settle(self, referred_key: str, status: str, *, reason: str | None = None,
+                     order_id: int | None = None) -> None:
+        self.rows[referred_key].update(status=status, reason=reason, order_id=order_id)
