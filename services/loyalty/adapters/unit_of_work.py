@@ -17,6 +17,7 @@ from services.loyalty.adapters.members import PgMembers
 from services.loyalty.adapters.order_facts import PgOrderFacts
 from services.loyalty.adapters.redemptions import PgRedemptions
 from services.loyalty.adapters.referrals import PgReferrals
+from services.loyalty.adapters.statistics import PgAdjustments
 from services.loyalty.adapters.store_rules import PgStoreRules
 from services.loyalty.domain.rules import EarningRules
 from shared.db.unit_of_work import PgUnitOfWork
@@ -36,4 +37,5 @@ class LoyaltyUnitOfWork(PgUnitOfWork):
         self.erasure = PgErasure(conn)
         self.redemptions = PgRedemptions(conn)
         self.referrals = PgReferrals(conn)
+        self.adjustments = PgAdjustments(conn)
         self.now = now

@@ -2,23 +2,28 @@
 each store's program rules, redemption of points for coupons, referrals. Run: `uvicorn services.loyalty.entrypoints.api:create_app --factory --port 8003`."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from babel.numbers import get_currency_precision
 from fastapi.responses import JSONResponse
 
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.members import PgMembers
+from services.loyalty.adapters.statistics import PgProgramStatistics
+from services.loyalty.adjust import adjust
 from services.loyalty.adapters.store_rules import PgStoreRules
 from services.loyalty.bootstrap import bootstrap, default_rules, transactions
 from services.loyalty.config import LoyaltySettings
 from services.loyalty.domain.rules import rules_from_json, rules_to_json
 from services.loyalty.domain.redemption import Refused
 from services.loyalty.domain.referral import referral_code
-from services.loyalty.entrypoints.schemas import (BalanceOut, LedgerRowOut, RedeemIn, RedemptionOut, ReferralCodeOut,
-                                                  ReferralIn, ReferralOut, RulesIn, RulesOut)
+from services.loyalty.entrypoints.schemas import (AdjustmentIn, AdjustmentOut, BalanceOut, LedgerRowOut, RedeemIn, RedemptionOut, ReferralCodeOut,
+                                                  ReferralIn, ReferralOut, RulesIn, RulesOut, StatisticsOut)
 from services.loyalty.referrals import refer
+from shared.events.envelope import utcnow
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
 from shared.service.ops import CONFLICT, INVALID_REQUEST, INVALID_VALUE, ProblemOut
@@ -127,6 +132,40 @@ def referral_router() -> APIRouter:
     return router
 
 
+def program_router() -> APIRouter:
+    router = APIRouter(tags=["program"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
+
+    @router.post("/customers/{customer_key}/adjustments", status_code=201,
+                 summary="Adjust a balance by hand (reason and actor recorded)", responses={**REDEEM_ERRORS, **INVALID_VALUE})
+    async def post_adjustment(customer_key: CustomerKey, body: AdjustmentIn, pool: PoolDep,
+                              service: ServiceDep) -> AdjustmentOut:
+        try:
+            async with transactions(lambda: pool, service.settings)() as tx:
+                done = await adjust(tx, customer_key=customer_key, points=body.points, reason=body.reason,
+                                    actor=body.actor, idempotency_key=body.idempotency_key, now=utcnow())
+        except Refused as exc:
+            return JSONResponse({"error": exc.code, "message": exc.message},
+                                status_code=_REFUSAL_STATUS.get(exc.code, 422))
+        return AdjustmentOut(**done)
+
+    @router.get("/stores/{store_id}/statistics", summary="The store's program figures",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
+    async def get_statistics(store_id: StoreId, pool: PoolDep, rules: RulesDep, service: ServiceDep) -> StatisticsOut:
+        f = await PgProgramStatistics(pool).figures(store_id)
+        outstanding = f["pending"] + f["available"]
+        currency = (await rules.for_store(store_id)).base_currency
+        per_unit = Decimal(service.settings.redeem_points_per_unit)
+        minor = Decimal(1).scaleb(-get_currency_precision(currency))
+        return StatisticsOut(store_id=store_id, members=f["members"], awarded_by_orders=f["awarded_by_orders"],
+                             reversed=max(f["awarded_by_orders"] - f["held_by_orders"], 0), pending=f["pending"],
+                             available=f["available"], redeemed=f["redeemed"], expired=f["expired"],
+                             liability_points=outstanding,
+                             liability_amount=str((Decimal(outstanding) / per_unit).quantize(minor)),
+                             currency=currency)
+
+    return router
+
+
 def rules_router() -> APIRouter:
     router = APIRouter(tags=["rules"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
@@ -154,4 +193,4 @@ def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
     loyalty = bootstrap(settings)
     return build_app(title="Aftercart loyalty", description="Points ledger, tiers, coupons, referrals.",
                      runtime=loyalty.runtime, routers=[points_router(), rules_router(), redemption_router(),
-                                                                 referral_router()], service=loyalty)
+                                                                 referral_router(), program_router()], service=loyalty)

@@ -158,3 +158,41 @@ class ReferralOut(BaseModel):
     referrer_key: str
     status: str  # pending | rewarded | refused
     reason: str | None
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    points: int = Field(ge=-10**9, le=10**9)  # positive adds, negative takes (never below zero)
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True)]
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> "AdjustmentIn":
+        if self.points == 0:
+            raise ValueError("an adjustment moves at least one point")
+        return self
+
+
+class AdjustmentOut(BaseModel):
+    adjustment_id: str
+    customer_key: str
+    points: int
+    reason: str
+    actor: str
+
+
+class StatisticsOut(BaseModel):
+    """A store's program, in points; `liability` is what the points outstanding (pending and
+    available) would cost at the redemption rate, in the store's base currency."""
+    store_id: str
+    members: int
+    awarded_by_orders: int
+    reversed: int
+    pending: int
+    available: int
+    redeemed: int
+    expired: int
+    liability_points: int
+    liability_amount: str
+    currency: str

@@ -11,7 +11,7 @@ from services.loyalty import handlers
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.bootstrap import MIGRATIONS, Loyalty
 from services.loyalty.config import LoyaltySettings
-from services.loyalty.entrypoints.api import points_router, referral_router, rules_router
+from services.loyalty.entrypoints.api import program_router, points_router, referral_router, rules_router
 from shared.service.app import build_app
 from shared.service.runtime import Runtime
 from tests.unit.loyalty.order_events import later, order_event
@@ -25,7 +25,7 @@ async def api(stack, loyalty_dsn):
     settings = LoyaltySettings(database_url=loyalty_dsn, kafka_bootstrap=stack.bootstrap_servers(),
                                api_token=TOKEN, environment="production")
     runtime = Runtime("loyalty", settings, MIGRATIONS, {})
-    app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router(), rules_router(), referral_router()],
+    app = build_app(title="loyalty under test", description="", runtime=runtime, routers=[points_router(), rules_router(), referral_router(), program_router()],
                     service=Loyalty(settings=settings, runtime=runtime, redeemer=None))
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(runtime.connected.wait(), 60)
@@ -177,3 +177,39 @@ async def test_referrals_through_the_api(api, uid):
     assert (await client.get(f"/customers/{new}/balance", headers=AUTH)).json()["available"] == 300
     assert await pool.fetchval("SELECT status FROM referrals WHERE referred_key = $1", new) == "rewarded"
     assert await pool.fetchval("SELECT reason FROM referrals WHERE referred_key = $1", referrer) == "self_referral"
+
+
+async def test_adjustments_and_statistics(api, uid):
+    client, pool = api
+    store, key = f"s{uid}", f"s{uid}:c7"
+
+    async def apply(event):
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await handlers.HANDLERS[event.type](event, LoyaltyUnitOfWork(conn))
+
+    await apply(order_event(store, "order.paid", 1))
+    await apply(order_event(store, "order.completed", 1, time=later(1)))
+    await apply(order_event(store, "order.paid", 2))
+    await apply(order_event(store, "order.refunded", 2, time=later(2),
+                            refund={"refund_id": 1, "amount": "27.50", "is_full": False}))  # 25 of 100 back
+    path = f"/customers/{key}/adjustments"
+    ok = {"points": 50, "reason": "goodwill: late parcel", "actor": "support:maria", "idempotency_key": "adj-0000001"}
+    r = await client.post(path, headers=AUTH, json=ok)
+    assert r.status_code == 201, r.text
+    assert (r.json()["points"], r.json()["reason"], r.json()["actor"]) == (50, "goodwill: late parcel", "support:maria")
+    assert (await client.post(path, headers=AUTH, json=ok)).json() == r.json()  # a retry: once
+    for bad in ({**ok, "reason": ""}, {k: v for k, v in ok.items() if k != "reason"}, {**ok, "points": 0},
+                {**ok, "actor": ""}, {**ok, "idempotency_key": "x"}):
+        assert (await client.post(path, headers=AUTH, json=bad)).status_code == 422, bad
+    r = await client.post(path, headers=AUTH, json={**ok, "points": -151, "idempotency_key": "adj-0000002"})
+    assert r.status_code == 422 and r.json()["error"] == "not_enough_points"
+    assert (await client.get(f"/customers/{key}/balance", headers=AUTH)).json()["available"] == 150
+    rows = await pool.fetch("SELECT reason, actor, points FROM adjustments WHERE customer_key = $1", key)
+    assert [tuple(r) for r in rows] == [("goodwill: late parcel", "support:maria", 50)]
+
+    r = await client.get(f"/stores/{store}/statistics", headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"store_id": store, "members": 1, "awarded_by_orders": 200, "reversed": 25, "pending": 75,
+                        "available": 150, "redeemed": 0, "expired": 0, "liability_points": 225,
+                        "liability_amount": "2.25", "currency": "USD"}
