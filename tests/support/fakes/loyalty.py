@@ -1,8 +1,8 @@
 """Loyalty's adapters in memory, with the same async methods and the same rules: MemoryLedger
 (PgLedger: an entry id already present is ignored, sums per order and bucket, the balance has every
 bucket, entries come newest first), MemoryOrderFacts (PgOrderFacts), MemoryLinks (PgCustomerLinks),
-MemoryStoreRules (PgStoreRules), MemoryMembers, MemoryCatalog, MemoryErasure, MemoryReferrals, and
-`memory_tx`, LoyaltyUnitOfWork's in-memory twin.
+MemoryStoreRules (PgStoreRules), MemoryMembers, MemoryCatalog, MemoryErasure, MemoryReferrals, MemoryRedemptions,
+FakeWooCoupons (WooCoupons), and `memory_tx`, LoyaltyUnitOfWork's in-memory twin.
 
     tx = memory_tx(EarningRules(), now=Clock().now)
 """
@@ -154,7 +154,8 @@ def memory_tx(defaults: EarningRules | None = None, now: Callable[[], datetime] 
     referrals = MemoryReferrals()
     return InMemoryUnitOfWork(ledger=ledger, orders=orders, links=links, members=members, catalog=MemoryCatalog(),
                               erasure=MemoryErasure(ledger, orders, links, members, referrals), referrals=referrals,
-                              rules=MemoryStoreRules(defaults or EarningRules()), now=now)
+                              rules=MemoryStoreRules(defaults or EarningRules()), redemptions=MemoryRedemptions(now),
+                              now=now)
 
 
 class MemoryMembers:
@@ -274,3 +275,76 @@ class MemoryReferrals:
     async def settle(self, referred_key: str, status: str, *, reason: str | None = None,
                      order_id: int | None = None) -> None:
         self.rows[referred_key].update(status=status, reason=reason, order_id=order_id)
+
+
+class MemoryRedemptions:
+    def __init__(self, now: Callable[[], datetime] = utcnow) -> None:
+        self.rows: dict[str, dict] = {}
+        self.now = now
+
+    async def get(self, redemption_id: str, *, lock: bool = False):
+        from services.loyalty.adapters.redemptions import Redemption
+
+        row = self.rows.get(redemption_id)
+        return None if row is None else Redemption(**{k: v for k, v in row.items() if k not in ("last_error",
+                                                                                                 "updated_at")})
+
+    async def create(self, *, redemption_id: str, customer_key: str, store_id: str, points: int, amount, currency: str,
+                     minimum_amount, code: str, expires_at: datetime) -> None:
+        if any(r["code"] == code for r in self.rows.values()) or redemption_id in self.rows:
+            raise ValueError("duplicate redemption")  # PostgreSQL's unique violation
+        self.rows[redemption_id] = dict(
+            redemption_id=redemption_id, customer_key=customer_key, store_id=store_id, points=points, amount=amount,
+            currency=currency, minimum_amount=minimum_amount, code=code, expires_at=expires_at, status="held",
+            coupon_id=None, attempts=0, created_at=self.now(), last_error=None, updated_at=self.now())
+
+    async def settle(self, redemption_id: str, status: str, *, coupon_id: int | None = None) -> bool:
+        row = self.rows[redemption_id]
+        if row["status"] != "held":
+            return False
+        row.update(status=status, coupon_id=coupon_id, updated_at=self.now())
+        return True
+
+    async def attempted(self, redemption_id: str, error: str) -> None:
+        row = self.rows[redemption_id]
+        row.update(attempts=row["attempts"] + 1, last_error=error[:200], updated_at=self.now())
+
+    async def held(self, older_than: datetime, limit: int = 100):
+        return [await self.get(k) for k, r in sorted(self.rows.items(), key=lambda kv: kv[1]["created_at"])
+                if r["status"] == "held" and r["updated_at"] < older_than][:limit]
+
+
+class FakeWooCoupons:
+    """WooCoupons' interface over an in-memory store: `down` makes every call unreachable,
+    `lose_answers` makes that many creations happen but their answers get lost, `refuse` answers
+    every creation with that WooCommerce error code."""
+
+    def __init__(self) -> None:
+        self.coupons: dict[int, dict] = {}
+        self.down, self.lose_answers, self.refuse = False, 0, None
+        self.calls: list[str] = []
+
+    async def find_by_code(self, code: str) -> dict | None:
+        from services.loyalty.adapters.woo_coupons import WooUnavailable
+
+        self.calls.append(f"GET {code}")
+        if self.down:
+            raise WooUnavailable("ConnectError")
+        return next((c for c in self.coupons.values() if c["code"] == code), None)
+
+    async def create(self, body: dict) -> dict:
+        from services.loyalty.adapters.woo_coupons import WooRefused, WooUnavailable
+
+        self.calls.append(f"POST {body['code']}")
+        if self.down:
+            raise WooUnavailable("ConnectError")
+        if self.refuse:
+            raise WooRefused(400, self.refuse)
+        if any(c["code"] == body["code"] for c in self.coupons.values()):
+            raise WooRefused(400, "woocommerce_rest_coupon_code_already_exists")
+        coupon = {**body, "id": 100 + len(self.coupons)}
+        self.coupons[coupon["id"]] = coupon
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise WooUnavailable("ReadTimeout")
+        return coupon

@@ -201,3 +201,17 @@ async def test_first_order_bonus_once_and_reversed_with_its_order(tx, store):
     assert await tx.ledger.balance(key) == {"pending": 175, "available": 0}  # half of the lines and of the bonus
     await _apply(tx, order_event(store, "order.cancelled", 1, time=later(2)))
     assert await tx.ledger.balance(key) == {"pending": 100, "available": 0}
+
+
+async def test_metrics_count_by_store(tx, store):
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, {"store": store, **labels}) or 0.0
+
+    await _apply(tx, order_event(store, "order.paid", 1),
+                 order_event(store, "order.refunded", 1, refund=refund(1, "11.00"), time=later(1)),
+                 order_event(store, "order.paid", 2, currency="JPY", line_items=[line(1, "1500")], tax="0"))
+    assert value("loyalty_points_earned_total") == 100
+    assert value("loyalty_points_reversed_total") == 10
+    assert value("loyalty_orders_unearned_total", reason="unrated_currency") == 1
