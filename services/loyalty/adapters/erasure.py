@@ -23,6 +23,9 @@ class PgErasure:
                               keys)
         await self.db.execute("DELETE FROM members WHERE customer_key = ANY($1::text[])", keys)
         await self.db.execute("DELETE FROM referral_codes WHERE customer_key = ANY($1::text[])", keys)
+        for table in ("redemptions", "adjustments"):  # a held redemption's return lands on the pseudonym too
+            await self.db.execute(f"UPDATE {table} SET customer_key = $2 WHERE customer_key = ANY($1::text[])",
+                                  keys, pseudonym)
         await self.db.execute("UPDATE referrals SET referrer_key = $2 WHERE referrer_key = ANY($1::text[])",
                               keys, pseudonym)
         await self.db.execute("UPDATE referrals SET referred_key = $2 WHERE referred_key = ANY($1::text[])",

@@ -109,6 +109,12 @@ async def test_erasure_in_postgresql_keeps_every_sum_and_no_personal_data(pool, 
     await apply(order_event(store, "order.paid", 1, customer_key=guest))
     await apply(customer_event(store, "customer.linked", {"from_key": guest, "to_key": key}))
     await apply(order_event(store, "order.paid", 2, customer_key=key))
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            tx = LoyaltyUnitOfWork(conn)
+            await tx.referrals.code_for(key, store, "ref-erasetest1")
+            await tx.adjustments.add(adjustment_id=f"adj-{uid}", customer_key=key, store_id=store, points=5,
+                                     reason="test", actor="t")
     assert await pool.fetchval("SELECT email FROM members WHERE customer_key = $1", key) == "x@example.com"
     assert await pool.fetchval("SELECT tier FROM members WHERE customer_key = $1", key) == "Bronze"
     total = await pool.fetchval("SELECT sum(points) FROM ledger WHERE store_id = $1", store)
@@ -124,3 +130,6 @@ async def test_erasure_in_postgresql_keeps_every_sum_and_no_personal_data(pool, 
     assert await pool.fetchval("SELECT count(*) FROM order_facts WHERE customer_key = ANY($1::text[])",
                                [key, guest]) == 0
     assert await pool.fetchval("SELECT count(*) FROM members WHERE email IS NOT NULL AND store_id = $1", store) == 0
+    for table in ("redemptions", "adjustments", "referral_codes"):
+        assert await pool.fetchval(f"SELECT count(*) FROM {table} WHERE customer_key = ANY($1::text[])",
+                                   [key, guest]) == 0
