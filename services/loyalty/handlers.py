@@ -1,92 +1,142 @@
-"""Loyalty handlers: one per order event type, registered in HANDLERS at the bottom; the other
-orders.v1 types are named in IGNORED.
+"""Loyalty handlers: one per event type, registered in HANDLERS at the bottom; the other types of
+the topics loyalty reads are named in IGNORED.
 
-Each handler gets the event parsed with ingest's model and `tx`, the unit of work of the consumer's
-transaction (adapters/unit_of_work.py): ledger rows go to `tx.ledger`, the loyalty.v1 events
-announcing them to `tx.outbox`, both keyed by the causing event's id so a replay adds nothing.
+Each handler gets the event parsed with its producer's model and `tx`, the unit of work of the
+consumer's transaction (adapters/unit_of_work.py). Order events all go through one use case
+(settle.py): record the event's facts about the order, derive the order's points position, write
+the difference to `tx.ledger` keyed by the event, announce it on loyalty.v1 through `tx.outbox`.
 """
 from __future__ import annotations
 
-from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
-from services.loyalty.domain.ledger import AVAILABLE, PENDING
-from services.loyalty.domain.points import earning_base, points_for, reversal_for
-from shared.events.envelope import Event, Outgoing, derived_event_id
+import uuid
+
+from services.loyalty.domain.ledger import AVAILABLE
+from services.loyalty.settle import record_order_event
+from shared.events.catalog import ProductUpserted
+from shared.events.customers import CustomerErased, CustomerLinked
+from shared.events.envelope import Event, derived_event_id, event_id
 from shared.events.follow_up import follow_up_event
-from shared.events.orders import OrderEvent, OrderRefunded
+from shared.events.orders import OrderDeleted, OrderEvent, OrderRefunded, OrderStatusChanged
+from shared.events.reviews import ReviewSubmitted
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
-def _announce(cause: Event[OrderEvent], event_type: str, data: dict) -> Outgoing:
-    return follow_up_event(service="loyalty", cause_id=cause.id, event_type=event_type,
-                           key=cause.data.customer.key, time=cause.time, data=data)
-
-
-def _points_moved(order: OrderEvent, points: int, bucket: str | None = None) -> dict:
-    data = {"store_id": order.store_id, "customer_key": order.customer.key, "order_id": order.order_id,
-            "points": points}
-    return data if bucket is None else {**data, "bucket": bucket}
-
-
-async def _move(event: Event[OrderEvent], tx: LoyaltyUnitOfWork, *, bucket: str, points: int, reason: str,
-                announce: str | None) -> None:
-    """One ledger entry in `bucket` (nothing when `points` is 0), announced as `announce` if given."""
+async def _order(event: Event[OrderEvent], tx, status: str | None = None, refund=None) -> None:
     d = event.data
-    if points == 0:
+    await record_order_event(tx, event_id=event.id, event_type=event.type, time=event.time, store_id=d.store_id,
+                             order_id=d.order_id, customer_key=d.customer.key, status=status or d.status, order=d,
+                             refund=refund)
+
+
+async def on_order_paid(event: Event[OrderEvent], tx) -> None:
+    await _order(event, tx)
+
+
+async def on_order_completed(event: Event[OrderEvent], tx) -> None:
+    await _order(event, tx)
+
+
+async def on_order_on_hold(event: Event[OrderEvent], tx) -> None:
+    await _order(event, tx)
+
+
+async def on_order_status_changed(event: Event[OrderStatusChanged], tx) -> None:
+    await _order(event, tx, status=event.data.to_status)
+
+
+async def on_order_refunded(event: Event[OrderRefunded], tx) -> None:
+    await _order(event, tx, refund=event.data.refund)
+
+
+async def on_order_cancelled(event: Event[OrderEvent], tx) -> None:
+    await _order(event, tx)
+
+
+async def on_order_failed(event: Event[OrderEvent], tx) -> None:
+    await _order(event, tx)
+
+
+async def on_order_restored(event: Event[OrderEvent], tx) -> None:
+    await _order(event, tx)
+
+
+async def on_order_deleted(event: Event[OrderDeleted], tx) -> None:
+    d = event.data
+    await record_order_event(tx, event_id=event.id, event_type=event.type, time=event.time, store_id=d.store_id,
+                             order_id=d.order_id, customer_key=d.customer.key, status="trash")
+
+
+async def on_customer_linked(event: Event[CustomerLinked], tx) -> None:
+    """The guest's points move to the account once: the link is recorded once per guest key, and
+    the move's entries are keyed by this event (a pair per order and bucket, so each order's own
+    sums stay what they were)."""
+    d = event.data
+    to_key = await tx.links.canonical(d.to_key)
+    if to_key == d.from_key or not await tx.links.link(d.from_key, to_key, event.id):
         return
-    await tx.ledger.append(entry_id=derived_event_id(event.id, f"ledger:{bucket}"), cause_event_id=event.id,
-                           customer_key=d.customer.key, store_id=d.store_id, order_id=d.order_id,
-                           bucket=bucket, points=points, reason=reason)
-    if announce:
-        await tx.outbox.write([_announce(event, announce, _points_moved(d, abs(points), bucket))])
+    for store_id, order_id, bucket, points in await tx.ledger.holdings(d.from_key):
+        for key, pts, side in ((d.from_key, -points, "out"), (to_key, points, "in")):
+            await tx.ledger.append(entry_id=derived_event_id(event.id, f"link:{order_id}:{bucket}:{side}"),
+                                   cause_event_id=event.id, customer_key=key, store_id=store_id,
+                                   order_id=order_id, bucket=bucket, points=pts, reason="customer.linked")
+    await tx.orders.rekey(d.from_key, to_key)
 
 
-async def on_order_paid(event: Event[OrderEvent], tx: LoyaltyUnitOfWork) -> None:
+async def on_customer_erased(event: Event[CustomerErased], tx) -> None:
+    """Personal data goes (the member's email, the guest keys); every amount stays, under a random
+    key no one can trace back. A replay finds nothing left to move."""
     d = event.data
-    pts = points_for(earning_base(d.subtotal_after_discounts, [li.total for li in d.line_items]),
-                     tx.config.points_per_unit)
-    await _move(event, tx, bucket=PENDING, points=pts, reason="order.paid", announce="points.pending")
+    pseudonym = f"{d.store_id}:x{uuid.uuid4().hex}"
+    moved = await tx.erasure.erase(d.key, pseudonym)
+    log.info("customer_erased", event_id=event.id, event_type=event.type, entries=moved)
 
 
-async def on_order_completed(event: Event[OrderEvent], tx: LoyaltyUnitOfWork) -> None:
+async def on_product_upserted(event: Event[ProductUpserted], tx) -> None:
     d = event.data
-    pending = await tx.ledger.order_points(d.store_id, d.order_id, PENDING)
-    if pending > 0:
-        await _move(event, tx, bucket=PENDING, points=-pending, reason="order.completed", announce=None)
-        await _move(event, tx, bucket=AVAILABLE, points=pending, reason="order.completed",
-                    announce="points.available")
+    await tx.catalog.put(d.store_id, d.product_id, sorted({c.id for c in d.categories}))
 
 
-async def on_order_refunded(event: Event[OrderRefunded], tx: LoyaltyUnitOfWork) -> None:
+async def on_review_submitted(event: Event[ReviewSubmitted], tx) -> None:
+    """The review bonus, once per review (request and product), for verified buyers only: points
+    for a review anyone can write would buy reviews."""
     d = event.data
-    earned = await tx.ledger.earned_for_order(d.store_id, d.order_id)
-    pending = await tx.ledger.order_points(d.store_id, d.order_id, PENDING)
-    remaining = max(pending, 0) + max(await tx.ledger.order_points(d.store_id, d.order_id, AVAILABLE), 0)
-    # A full refund takes back everything the order still holds (proportional floors would leave
-    # a point or two behind); a partial one its share, never more than what is left.
-    take = remaining if d.refund.is_full else min(reversal_for(d.refund.amount, d.total, earned), remaining)
-    # Take back from pending first (not yet spendable), then from available.
-    from_pending = min(take, max(pending, 0))
-    await _move(event, tx, bucket=PENDING, points=-from_pending, reason="order.refunded", announce=None)
-    await _move(event, tx, bucket=AVAILABLE, points=-(take - from_pending), reason="order.refunded",
-                announce=None)
-    if take:
-        await tx.outbox.write([_announce(event, "points.reversed", _points_moved(d, take))])
-
-
-async def on_order_cancelled(event: Event[OrderEvent], tx: LoyaltyUnitOfWork) -> None:
-    d = event.data
-    pending = await tx.ledger.order_points(d.store_id, d.order_id, PENDING)
-    await _move(event, tx, bucket=PENDING, points=-pending, reason="order.cancelled",
-                announce="points.reversed")
+    rules = await tx.rules.for_store(d.store_id)
+    if rules.review_bonus <= 0 or not d.verified:
+        return
+    key = await tx.links.canonical(d.customer_key)
+    entry = event_id("loyalty", "review-bonus", d.store_id, d.request_id, d.product_id)
+    if not await tx.ledger.append(entry_id=entry, cause_event_id=event.id, customer_key=key, store_id=d.store_id,
+                                  order_id=None, bucket=AVAILABLE, points=rules.review_bonus, reason=event.type):
+        return  # this review was rewarded already (another event about it)
+    await tx.members.touch(key, d.store_id, event.time)
+    await tx.outbox.write([follow_up_event(service="loyalty", cause_id=event.id, event_type="points.available",
+                                           key=key, time=event.time,
+                                           data={"store_id": d.store_id, "customer_key": key,
+                                                 "points": rules.review_bonus, "bucket": AVAILABLE})])
 
 
 HANDLERS = {
     "order.paid": on_order_paid,
+    "order.on_hold": on_order_on_hold,
+    "order.status_changed": on_order_status_changed,
     "order.completed": on_order_completed,
-    "order.refunded": on_order_refunded,
     "order.cancelled": on_order_cancelled,
+    "order.failed": on_order_failed,
+    "order.refunded": on_order_refunded,
+    "order.deleted": on_order_deleted,
+    "order.restored": on_order_restored,
+    "customer.linked": on_customer_linked,
+    "customer.erased": on_customer_erased,
+    "product.upserted": on_product_upserted,
+    "review.submitted": on_review_submitted,
 }
-# orders.v1 types that move no points (today): skipped by the consumer loop on purpose.
+# Types of the topics loyalty reads that move no points: skipped by the consumer loop on purpose.
 IGNORED = frozenset({
-    "order.placed", "order.status_changed", "order.on_hold", "order.shipped", "order.failed",
-    "order.deleted", "order.restored",
+    "order.placed",  # not paid yet: nothing is earned
+    "order.shipped",  # shipping changes no points
+    "customer.registered", "customer.updated",  # the email comes with the orders
+    "product.deleted",  # a deleted product's past orders keep their award; its categories may stay
+    "review.requested", "review.reminder_due", "review.help_requested", "review.published",
 })

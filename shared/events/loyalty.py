@@ -42,11 +42,13 @@ class CouponIssued(EventData):
     discount_type: str = "fixed_cart"
     points_spent: int = Field(ge=0)
     expires_at: UtcDateTime | None = None
+    minimum_amount: UnsignedDecimalStr | None = None  # the order total the coupon needs (None: any)
 
 
 class ReferralRewarded(EventData):
     store_id: str
     referrer_key: str
     referred_key: str
-    points: int = Field(ge=0)
+    points: int = Field(ge=0)  # the referrer's
     order_id: int | None = None
+    referred_points: int | None = Field(default=None, ge=0)  # the referred customer's

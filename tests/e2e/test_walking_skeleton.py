@@ -72,7 +72,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
             r = await client.get(f"{services['loyalty']}/customers/{key}/balance", headers=auth)
             return r.json() if r.json()["pending"] else None
         balance = await eventually(pending_points)
-        assert balance == {"customer_key": key, "pending": expected_points, "available": 0}
+        assert balance == {"customer_key": key, "pending": expected_points, "available": 0, "owed": 0, "tier": None}
 
         completed = dict(placed, status="completed",
                          date_completed_gmt=(datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"))
@@ -94,7 +94,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
             r = await client.get(f"{services['loyalty']}/customers/{key}/balance", headers=auth)
             return r.json() if r.json()["available"] else None
         assert await eventually(available_points) == {"customer_key": key, "pending": 0,
-                                                      "available": expected_points}
+                                                      "available": expected_points, "owed": 0, "tier": None}
 
         async def completed_mail():
             r = await client.get(f"{mail}/api/messages", params={"to": email})

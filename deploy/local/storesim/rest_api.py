@@ -30,6 +30,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import oauth1
+from .coupon_schema import check_coupon_body
 from .orders import ORDER_STATUSES
 from .php_json import php_json_encode
 from .rest_params import Args, paging_headers, to_frame
@@ -428,9 +429,7 @@ def create_app(store: Store, *, consumer_key: str | None = None,
     async def create_coupon(request: Request) -> Response:
         params = await _body(request)
         _missing(params, "code")
-        args = Args(params)
-        args.enum("discount_type", ("percent", "fixed_cart", "fixed_product"), None)
-        args.check()
+        params = check_coupon_body(params)
         guard(request, "create")
         coupon = store.create_coupon(params)
         return wp_json(store.coupon_view(coupon["id"]), 201,

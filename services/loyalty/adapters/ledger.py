@@ -35,6 +35,14 @@ class PgLedger:
             "SELECT coalesce(sum(points), 0) FROM ledger WHERE store_id = $1 AND order_id = $2"
             " AND reason = 'order.paid'", store_id, order_id))
 
+    async def holdings(self, customer_key: str) -> list[tuple[str, int | None, str, int]]:
+        """What the customer holds, per (store, order or None, bucket), non-zero only."""
+        rows = await self.db.fetch(
+            "SELECT store_id, order_id, bucket, sum(points) AS pts FROM ledger WHERE customer_key = $1"
+            " GROUP BY store_id, order_id, bucket HAVING sum(points) <> 0 ORDER BY store_id, order_id NULLS FIRST,"
+            " bucket", customer_key)
+        return [(r["store_id"], r["order_id"], r["bucket"], int(r["pts"])) for r in rows]
+
     async def balance(self, customer_key: str) -> dict[str, int]:
         """The customer's points per bucket (every bucket present, 0 when empty)."""
         rows = await self.db.fetch("SELECT bucket, coalesce(sum(points), 0) AS pts FROM ledger"
@@ -43,9 +51,10 @@ class PgLedger:
         out.update({r["bucket"]: int(r["pts"]) for r in rows})
         return out
 
-    async def entries(self, customer_key: str, limit: int = 500) -> list[LedgerEntry]:
+    async def entries(self, customer_key: str, limit: int = 500, offset: int = 0) -> list[LedgerEntry]:
         """The customer's entries, newest first (entries of one transaction by entry id)."""
         rows = await self.db.fetch(
             "SELECT entry_id, cause_event_id, customer_key, store_id, order_id, bucket, points, reason, created_at"
-            " FROM ledger WHERE customer_key = $1 ORDER BY created_at DESC, entry_id LIMIT $2", customer_key, limit)
+            " FROM ledger WHERE customer_key = $1 ORDER BY created_at DESC, entry_id LIMIT $2 OFFSET $3",
+            customer_key, limit, offset)
         return [LedgerEntry(**dict(r)) for r in rows]

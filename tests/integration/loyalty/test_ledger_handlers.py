@@ -4,31 +4,14 @@ ledger after each order event, the loyalty.v1 events in the outbox, and no secon
 repeated event. Also PgLedger against the contract its in-memory twin keeps."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 import orjson
-import pytest
 
 from services.loyalty import handlers
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
-from services.loyalty.bootstrap import MIGRATIONS
-from services.loyalty.domain.points import PointsConfig
-from shared.db.migrations import apply_migrations
-from shared.db.pool import create_pool
 from shared.events.envelope import Event
-from tests.unit.loyalty.ledger_contract import check_ledger_contract
+from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract
 from tests.unit.loyalty.order_events import order_event, refund
-
-CONFIG = PointsConfig(points_per_unit=Decimal("1"))
-
-
-@pytest.fixture
-async def pool(stack):
-    pool = await create_pool(stack.service_dsn("loyalty"), 1, 3)
-    await apply_migrations(pool, MIGRATIONS, "loyalty")
-    yield pool
-    await pool.close()
 
 
 def _event(uid: str, type_: str, order_id: int, **extra) -> Event:
@@ -38,7 +21,7 @@ def _event(uid: str, type_: str, order_id: int, **extra) -> Event:
 async def _apply(pool, event: Event, fn) -> None:
     async with pool.acquire() as conn:
         async with conn.transaction():
-            await fn(event, LoyaltyUnitOfWork(conn, config=CONFIG))
+            await fn(event, LoyaltyUnitOfWork(conn))
 
 
 async def test_points_follow_the_order(pool, uid):
@@ -91,6 +74,17 @@ async def test_pg_ledger_keeps_the_ledger_contract(pool, uid):
             await tr.rollback()  # nothing stays behind
 
 
+async def test_pg_order_facts_and_links_keep_their_contract(pool, uid):
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            tx = LoyaltyUnitOfWork(conn)
+            await check_facts_contract(tx.orders, tx.links, f"s{uid}")
+        finally:
+            await tr.rollback()
+
+
 async def test_entries_come_newest_first(pool, uid):
     store, key = f"s{uid}", f"s{uid}:c1"
     ledger = PgLedger(pool)
@@ -98,3 +92,44 @@ async def test_entries_come_newest_first(pool, uid):
         await ledger.append(entry_id=entry_id, cause_event_id="c", customer_key=key, store_id=store, order_id=n,
                             bucket="pending", points=1, reason="order.paid")
     assert [e.entry_id for e in await ledger.entries(key)] == [f"{uid}-a-new", f"{uid}-z-old"]
+
+
+async def test_erasure_in_postgresql_keeps_every_sum_and_no_personal_data(pool, uid):
+    from services.loyalty.domain.rules import EarningRules, Tier
+    from tests.unit.loyalty.order_events import customer_event
+
+    store, guest, key = f"s{uid}", f"s{uid}:e{'d' * 64}", f"s{uid}:c7"
+    defaults = EarningRules(tiers=(Tier("Bronze", 0),))
+
+    async def apply(event):
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await handlers.HANDLERS[event.type](event, LoyaltyUnitOfWork(conn, defaults=defaults))
+
+    await apply(order_event(store, "order.paid", 1, customer_key=guest))
+    await apply(customer_event(store, "customer.linked", {"from_key": guest, "to_key": key}))
+    await apply(order_event(store, "order.paid", 2, customer_key=key))
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            tx = LoyaltyUnitOfWork(conn)
+            await tx.referrals.code_for(key, store, "ref-erasetest1")
+            await tx.adjustments.add(adjustment_id=f"adj-{uid}", customer_key=key, store_id=store, points=5,
+                                     reason="test", actor="t")
+    assert await pool.fetchval("SELECT email FROM members WHERE customer_key = $1", key) == "x@example.com"
+    assert await pool.fetchval("SELECT tier FROM members WHERE customer_key = $1", key) == "Bronze"
+    total = await pool.fetchval("SELECT sum(points) FROM ledger WHERE store_id = $1", store)
+    erased = customer_event(store, "customer.erased", {"customer_id": 7, "key": key})
+    await apply(erased)
+    await apply(erased)  # nothing left to move the second time
+    keys = {r["customer_key"] for r in await pool.fetch("SELECT customer_key FROM ledger WHERE store_id = $1", store)}
+    assert len(keys) == 1 and keys.pop().startswith(f"{store}:x")
+    assert await pool.fetchval("SELECT sum(points) FROM ledger WHERE store_id = $1", store) == total
+    assert await pool.fetchval("SELECT count(*) FROM members WHERE customer_key = ANY($1::text[])", [key, guest]) == 0
+    assert await pool.fetchval("SELECT count(*) FROM customer_links WHERE from_key = $1 OR to_key = $2", guest,
+                               key) == 0
+    assert await pool.fetchval("SELECT count(*) FROM order_facts WHERE customer_key = ANY($1::text[])",
+                               [key, guest]) == 0
+    assert await pool.fetchval("SELECT count(*) FROM members WHERE email IS NOT NULL AND store_id = $1", store) == 0
+    for table in ("redemptions", "adjustments", "referral_codes"):
+        assert await pool.fetchval(f"SELECT count(*) FROM {table} WHERE customer_key = ANY($1::text[])",
+                                   [key, guest]) == 0

@@ -1,7 +1,14 @@
 """One contract for the ledger and its fake: MemoryLedger runs it in tests/unit/loyalty, PgLedger
 against PostgreSQL in tests/integration/loyalty — so handler tests on the fake can be trusted.
-All entries here are written at one moment (one transaction in PostgreSQL, a still clock in memory)."""
+All entries here are written at one moment (one transaction in PostgreSQL, a still clock in memory).
+The order facts and customer links keep theirs the same way (check_facts_contract)."""
 from __future__ import annotations
+
+from decimal import Decimal
+
+from services.loyalty.domain.award import Award, LineAward
+from services.loyalty.domain.order_points import OrderFacts, RefundFact
+from tests.unit.loyalty.order_events import WHEN
 
 
 async def check_ledger_contract(ledger, store_id: str) -> None:
@@ -35,6 +42,10 @@ async def check_ledger_contract(ledger, store_id: str) -> None:
     assert await ledger.balance(key) == {"pending": 40, "available": 75}
     assert await ledger.balance(other) == {"pending": 7, "available": 0}
 
+    assert await ledger.holdings(key) == [(store_id, None, "available", 5), (store_id, 1, "available", 70),
+                                          (store_id, 2, "pending", 40)]  # order 1's pending is 0: left out
+    assert await ledger.holdings(f"{store_id}:c404") == []
+
     entries = await ledger.entries(key)
     assert [e.entry_id for e in entries] == [f"{store_id}-{x}" for x in "abcdeg"]  # same moment: by entry id
     first = entries[0]
@@ -43,3 +54,34 @@ async def check_ledger_contract(ledger, store_id: str) -> None:
     assert first.created_at.tzinfo is not None
     assert entries[-1].order_id is None
     assert [e.entry_id for e in await ledger.entries(key, limit=2)] == [f"{store_id}-a", f"{store_id}-b"]
+    assert [e.entry_id for e in await ledger.entries(key, limit=2, offset=4)] == [f"{store_id}-e", f"{store_id}-g"]
+
+
+async def check_facts_contract(orders, links, store_id: str) -> None:
+    key, guest = f"{store_id}:c1", f"{store_id}:e{'f' * 64}"
+    assert await orders.get(store_id, 1) is None
+    award = Award("JPY", Decimal("1500"), (LineAward(1, 101, Decimal("1500"), 15),), order_level=2, bonus=2)
+    facts = (OrderFacts(store_id, 1, guest).with_award(award, "ev-1", WHEN).with_status("processing", WHEN, 1)
+             .with_refund(RefundFact(9, Decimal("100"), ((1, None, Decimal("100")),), False))
+             .with_refund(RefundFact(10, Decimal("5"), None, False)))
+    await orders.put(facts)
+    assert await orders.get(store_id, 1) == facts
+    await orders.put(facts.with_status("completed", WHEN, 4))  # an update replaces the row
+    assert (await orders.get(store_id, 1)).status == "completed"
+    await orders.put(OrderFacts(store_id, 2, guest).with_status("pending", WHEN, 0))  # no award
+    assert await orders.has_award(guest, exclude_order=(store_id, 2)) is True
+    assert await orders.has_award(guest, exclude_order=(store_id, 1)) is False
+    assert [f.order_id for f in await orders.of_customer(guest)] == [1, 2]
+
+    assert await links.canonical(guest) == guest
+    assert await links.link(guest, key, "ev-link") is True
+    assert await links.link(guest, f"{store_id}:c2", "ev-other") is False  # once per guest key
+    assert await links.canonical(guest) == key
+    assert await links.link(key, f"{store_id}:c3", "ev-chain") is True
+    assert await links.canonical(guest) == f"{store_id}:c3"  # followed
+    assert await links.link(f"{store_id}:c3", guest, "ev-loop") is True
+    assert await links.canonical(guest) in {guest, key, f"{store_id}:c3"}  # a loop ends, somewhere on it
+
+    assert await orders.rekey(guest, key) == 2
+    assert await orders.of_customer(guest) == []
+    assert [f.customer_key for f in await orders.of_customer(key)] == [key, key]

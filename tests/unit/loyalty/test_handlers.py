@@ -1,6 +1,7 @@
-"""Loyalty's handlers with shared/testing's in-memory unit of work: the ledger entries and balances
-each order event leaves, the loyalty.v1 events announced (type, id, key, data), the earning rate
-taken from `tx.config`, and a repeated event changing nothing."""
+"""Loyalty's handlers on the in-memory unit of work (tests/support/fakes/loyalty.py): the ledger
+entries and balances each event leaves, the loyalty.v1 events announced (type, id, key, data), a
+repeated event changing nothing, events in another order ending at the same balance, and guest
+points merged into the account once."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from services.loyalty import handlers
-from services.loyalty.domain.points import PointsConfig
+from services.loyalty.domain.rules import EarningRules
 from shared.events.envelope import derived_event_id
-from shared.testing import Clock, InMemoryUnitOfWork
-from tests.support.fakes.loyalty import MemoryLedger
-from tests.unit.loyalty.order_events import WHEN, order_event, refund
+from shared.testing import Clock
+from tests.support.fakes.loyalty import memory_tx
+from tests.unit.loyalty.order_events import WHEN, customer_event, later, line, order_event, refund
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def store(uid) -> str:
 
 
 @pytest.fixture
-def tx() -> InMemoryUnitOfWork:
-    return InMemoryUnitOfWork(ledger=MemoryLedger(now=Clock().now), config=PointsConfig(points_per_unit=Decimal("1")))
+def tx():
+    return memory_tx(EarningRules(), now=Clock().now)
 
 
 def _rows(tx) -> list[tuple]:
@@ -30,22 +31,30 @@ def _rows(tx) -> list[tuple]:
             for r in tx.ledger.rows]
 
 
-def _announced(tx) -> list[tuple[str, dict]]:
-    return [(o.envelope.type, o.envelope.data) for o in tx.outbox.events]
+def _announced(tx) -> list[tuple[str, int, str | None]]:
+    return [(o.envelope.type, o.envelope.data["points"], o.envelope.data["bucket"]) for o in tx.outbox.events]
 
 
-async def _twice(fn, event, tx) -> None:
+HANDLER = {t: fn for t, fn in handlers.HANDLERS.items()}
+
+
+async def _apply(tx, *events) -> None:
+    for e in events:
+        await HANDLER[e.type](e, tx)
+
+
+async def _twice(tx, event) -> None:
     """Apply, then apply again: the second time must change nothing."""
-    await fn(event, tx)
+    await _apply(tx, event)
     rows, events = _rows(tx), list(tx.outbox.events)
-    await fn(event, tx)
+    await _apply(tx, event)
     assert _rows(tx) == rows and tx.outbox.events == events
 
 
 async def test_paid_earns_pending_points_and_announces_them(tx, store):
     key = f"{store}:c7"
-    paid = order_event(store, "order.paid", 1, subtotal="100.99")
-    await _twice(handlers.on_order_paid, paid, tx)
+    paid = order_event(store, "order.paid", 1, line_items=[line(1, "100.99")])
+    await _twice(tx, paid)
 
     assert _rows(tx) == [(derived_event_id(paid.id, "ledger:pending"), paid.id, key, store, 1, "pending", 100,
                           "order.paid")]
@@ -58,137 +67,151 @@ async def test_paid_earns_pending_points_and_announces_them(tx, store):
     assert env.data == {"store_id": store, "customer_key": key, "order_id": 1, "points": 100, "bucket": "pending"}
 
 
-async def test_the_earning_rate_comes_from_tx_config(store):
-    tx = InMemoryUnitOfWork(ledger=MemoryLedger(), config=PointsConfig(points_per_unit=Decimal("1.5")))
-    await handlers.on_order_paid(order_event(store, "order.paid", 1, subtotal="10.99"), tx)
+async def test_the_store_rules_decide_the_rate(tx, store):
+    await tx.rules.put(store, EarningRules(points_per_unit=Decimal("1.5")))
+    await _apply(tx, order_event(store, "order.paid", 1, line_items=[line(1, "10.99")]))
     assert await tx.ledger.balance(f"{store}:c7") == {"pending": 16, "available": 0}  # 16.485 rounds down
-    assert [e.envelope.data["points"] for e in tx.outbox.events] == [16]
+    await _apply(tx, order_event(f"{store}x", "order.paid", 1, line_items=[line(1, "10.99")]))  # another store
+    assert await tx.ledger.balance(f"{store}x:c7") == {"pending": 10, "available": 0}  # the defaults
 
 
-async def test_an_order_earning_nothing_writes_nothing(tx, store):
-    await handlers.on_order_paid(order_event(store, "order.paid", 1, subtotal="0.99"), tx)
+async def test_orders_earning_nothing_write_nothing(tx, store):
+    await _apply(tx, order_event(store, "order.paid", 1, line_items=[line(1, "0.99")]),
+                 order_event(store, "order.paid", 2, total="0.00", tax="0.00"),  # 0.00 paid: nothing
+                 order_event(store, "order.paid", 3, currency="JPY", line_items=[line(1, "1500")], tax="0"))
     assert tx.ledger.rows == [] and tx.outbox.events == []
 
 
 async def test_completed_makes_the_pending_points_available(tx, store):
     key = f"{store}:c7"
-    await handlers.on_order_paid(order_event(store, "order.paid", 1), tx)
-    await handlers.on_order_paid(order_event(store, "order.paid", 2, subtotal="40.00"), tx)  # another order
-    completed = order_event(store, "order.completed", 1)
-    await _twice(handlers.on_order_completed, completed, tx)
-
+    await _apply(tx, order_event(store, "order.paid", 1), order_event(store, "order.paid", 2, subtotal="40.00"))
+    completed = order_event(store, "order.completed", 1, time=later(10))
+    await _twice(tx, completed)
     assert _rows(tx)[2:] == [
         (derived_event_id(completed.id, "ledger:pending"), completed.id, key, store, 1, "pending", -100,
          "order.completed"),
         (derived_event_id(completed.id, "ledger:available"), completed.id, key, store, 1, "available", 100,
          "order.completed")]
     assert await tx.ledger.balance(key) == {"pending": 40, "available": 100}
-    assert _announced(tx)[2:] == [("points.available", {"store_id": store, "customer_key": key, "order_id": 1,
-                                                        "points": 100, "bucket": "available"})]
+    assert _announced(tx)[2:] == [("points.available", 100, "available")]
     assert tx.outbox.events[2].envelope.id == derived_event_id(completed.id, "points.available")
 
 
-async def test_completed_without_pending_points_does_nothing(tx, store):
-    await handlers.on_order_completed(order_event(store, "order.completed", 1), tx)
-    assert tx.ledger.rows == [] and tx.outbox.events == []
-
-
-async def test_a_partial_refund_takes_back_its_share_from_pending_first(tx, store):
+async def test_refund_lines_take_back_exactly_their_points(tx, store):
     key = f"{store}:c7"
-    await handlers.on_order_paid(order_event(store, "order.paid", 1), tx)
-    partial = order_event(store, "order.refunded", 1, refund=refund(5, "11.00", full=False))
-    await _twice(handlers.on_order_refunded, partial, tx)
-
-    # 10% of the money back (11.00 of 110.00) → 10% of the 100 points earned, from pending.
-    assert _rows(tx)[1:] == [(derived_event_id(partial.id, "ledger:pending"), partial.id, key, store, 1, "pending",
-                              -10, "order.refunded")]
-    assert await tx.ledger.balance(key) == {"pending": 90, "available": 0}
-    assert _announced(tx)[1:] == [("points.reversed", {"store_id": store, "customer_key": key, "order_id": 1,
-                                                       "points": 10, "bucket": None})]
-    assert tx.outbox.events[1].envelope.id == derived_event_id(partial.id, "points.reversed")
+    lines = [line(1, "20.00"), line(2, "80.00")]
+    common = dict(line_items=lines, tax="20.00", shipping="10.00")  # 130.00
+    await _apply(tx, order_event(store, "order.paid", 1, **common))
+    r1 = order_event(store, "order.refunded", 1, refund=refund(5, "24.00", lines=[(1, "20.00")]), time=later(5),
+                     **common)
+    await _twice(tx, r1)
+    assert await tx.ledger.balance(key) == {"pending": 80, "available": 0}
+    assert _announced(tx)[-1] == ("points.reversed", 20, "pending")
+    shipping = order_event(store, "order.refunded", 1, refund=refund(6, "10.00", lines=[]), time=later(6), **common)
+    await _apply(tx, shipping)
+    assert await tx.ledger.balance(key) == {"pending": 80, "available": 0}  # shipping only: nothing
+    assert len(tx.outbox.events) == 2
 
 
 async def test_a_refund_after_completion_takes_back_available_points(tx, store):
     key = f"{store}:c7"
-    await handlers.on_order_paid(order_event(store, "order.paid", 1), tx)
-    await handlers.on_order_completed(order_event(store, "order.completed", 1), tx)
-    half = order_event(store, "order.refunded", 1, refund=refund(6, "55.00", full=False))
-    await handlers.on_order_refunded(half, tx)
-    assert _rows(tx)[-1] == (derived_event_id(half.id, "ledger:available"), half.id, key, store, 1, "available",
-                             -50, "order.refunded")
-    assert await tx.ledger.balance(key) == {"pending": 0, "available": 50}
-
-    full = order_event(store, "order.refunded", 1, refund=refund(7, "55.00", full=True))
-    await _twice(handlers.on_order_refunded, full, tx)
+    common = dict(line_items=[line(1, "65.00")], tax="0.00")
+    await _apply(tx, order_event(store, "order.paid", 1, **common),
+                 order_event(store, "order.completed", 1, time=later(1), **common),
+                 order_event(store, "order.refunded", 1, refund=refund(6, "10.00"), time=later(2), status="completed",
+                             **common))
+    assert await tx.ledger.balance(key) == {"pending": 0, "available": 55}  # 10 of 65, not 9
+    await _apply(tx, order_event(store, "order.refunded", 1, refund=refund(7, "55.00", full=True), time=later(3),
+                                 **common))
     assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
-    assert [(t, d["points"]) for t, d in _announced(tx)] == [
-        ("points.pending", 100), ("points.available", 100), ("points.reversed", 50), ("points.reversed", 50)]
+    assert _announced(tx) == [("points.pending", 65, "pending"), ("points.available", 65, "available"),
+                              ("points.reversed", 10, "available"), ("points.reversed", 55, "available")]
 
 
-async def test_a_full_refund_takes_what_is_left_not_a_point_less(tx, store):
-    # Proportional shares round down (3.30 of 110.00 → 3 of 100 points, twice); the full refund
-    # takes the 94 still held rather than its own rounded-down share.
+async def test_cancel_after_completion_and_restore(tx, store):
     key = f"{store}:c7"
-    await handlers.on_order_paid(order_event(store, "order.paid", 3), tx)
-    for n, (amount, full) in enumerate([("3.30", False), ("3.30", False), ("103.40", True)]):
-        await handlers.on_order_refunded(order_event(store, "order.refunded", 3, refund=refund(10 + n, amount,
-                                                                                               full=full)), tx)
+    await _apply(tx, order_event(store, "order.paid", 2), order_event(store, "order.completed", 2, time=later(1)))
+    cancelled = order_event(store, "order.cancelled", 2, time=later(2))
+    await _twice(tx, cancelled)
     assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
-    assert [(t, d["points"]) for t, d in _announced(tx)] == [
-        ("points.pending", 100), ("points.reversed", 3), ("points.reversed", 3), ("points.reversed", 94)]
+    assert _announced(tx)[-1] == ("points.reversed", 100, "available")
+    await _apply(tx, order_event(store, "order.restored", 2, time=later(3), status="completed"))
+    assert await tx.ledger.balance(key) == {"pending": 0, "available": 100}
+    assert _announced(tx)[-1] == ("points.available", 100, "available")
 
 
-async def test_a_refund_of_an_order_holding_nothing_does_nothing(tx, store):
-    await handlers.on_order_refunded(order_event(store, "order.refunded", 9, refund=refund(1, "10.00", full=True)),
-                                     tx)
-    await handlers.on_order_refunded(order_event(store, "order.refunded", 9, refund=refund(2, "10.00", full=False)),
-                                     tx)
-    assert tx.ledger.rows == [] and tx.outbox.events == []
-
-
-async def test_cancelled_takes_back_the_pending_points(tx, store):
+async def test_failed_and_trashed_orders_lose_their_pending_points(tx, store):
     key = f"{store}:c7"
-    await handlers.on_order_paid(order_event(store, "order.paid", 2), tx)
-    cancelled = order_event(store, "order.cancelled", 2)
-    await _twice(handlers.on_order_cancelled, cancelled, tx)
-
-    assert _rows(tx)[1:] == [(derived_event_id(cancelled.id, "ledger:pending"), cancelled.id, key, store, 2,
-                              "pending", -100, "order.cancelled")]
+    await _apply(tx, order_event(store, "order.paid", 1), order_event(store, "order.failed", 1, time=later(1)))
     assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
-    assert _announced(tx)[1:] == [("points.reversed", {"store_id": store, "customer_key": key, "order_id": 2,
-                                                       "points": 100, "bucket": "pending"})]
+    await _apply(tx, order_event(store, "order.paid", 2))
+    deleted = customer_event(store, "order.deleted", {"order_id": 2, "customer": {"key": key}}, time=later(2))
+    await _apply(tx, deleted)
+    assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
 
 
-async def test_cancelled_without_pending_points_does_nothing(tx, store):
-    await handlers.on_order_cancelled(order_event(store, "order.cancelled", 2), tx)
-    assert tx.ledger.rows == [] and tx.outbox.events == []
-
-
-async def test_the_whole_story_matches_the_postgresql_run(tx, store):
-    """The sequence tests/integration/loyalty runs on PostgreSQL, on the fakes: the same balances and
-    the same loyalty.v1 events in the same order."""
+async def test_events_in_another_order_end_at_the_same_balance(store):
     key = f"{store}:c7"
-    paid = order_event(store, "order.paid", 1)
-    await handlers.on_order_paid(paid, tx)
-    await handlers.on_order_paid(paid, tx)
+    common = dict(line_items=[line(1, "30.00"), line(2, "70.00")])
+    story = [order_event(store, "order.paid", 1, **common),
+             order_event(store, "order.refunded", 1, refund=refund(1, "33.00", lines=[(1, "30.00")]), time=later(1),
+                         **common),
+             order_event(store, "order.completed", 1, time=later(2), **common)]
+    balances = []
+    for events in (story, story[::-1], [story[1], story[0], story[2], story[1]]):
+        tx = memory_tx()
+        await _apply(tx, *events)
+        balances.append(await tx.ledger.balance(key))
+    assert balances == [{"pending": 0, "available": 70}] * 3
+
+
+async def test_a_guest_balance_merges_into_the_account_once(tx, store):
+    guest, account = f"{store}:e{'a' * 64}", f"{store}:c9"
+    await _apply(tx, order_event(store, "order.paid", 1, customer_key=guest),
+                 order_event(store, "order.paid", 2, customer_key=guest),
+                 order_event(store, "order.completed", 2, customer_key=guest, time=later(1)),
+                 order_event(store, "order.paid", 3, customer_key=account, subtotal="10.00"))
+    linked = customer_event(store, "customer.linked", {"from_key": guest, "to_key": account})
+    await _twice(tx, linked)
+    again = customer_event(store, "customer.linked", {"from_key": guest, "to_key": account}, time=later(9))
+    await _apply(tx, again)  # another event saying the same: merged once
+    assert await tx.ledger.balance(guest) == {"pending": 0, "available": 0}
+    assert await tx.ledger.balance(account) == {"pending": 110, "available": 100}
+    assert {r.reason for r in tx.ledger.rows if r.cause_event_id == linked.id} == {"customer.linked"}
+    # The guest's order, still keyed by the guest email in orders.v1, now moves the account's points.
+    await _apply(tx, order_event(store, "order.completed", 1, customer_key=guest, time=later(3)))
+    assert await tx.ledger.balance(account) == {"pending": 10, "available": 200}
+    assert await tx.ledger.balance(guest) == {"pending": 0, "available": 0}
+    assert tx.outbox.events[-1].key == account
+
+
+async def test_a_link_before_the_guest_order_lands_on_the_account(tx, store):
+    guest, account = f"{store}:e{'b' * 64}", f"{store}:c9"
+    await _apply(tx, customer_event(store, "customer.linked", {"from_key": guest, "to_key": account}),
+                 order_event(store, "order.paid", 1, customer_key=guest))
+    assert await tx.ledger.balance(account) == {"pending": 100, "available": 0}
+
+
+async def test_first_order_bonus_once_and_reversed_with_its_order(tx, store):
+    key = f"{store}:c7"
+    await tx.rules.put(store, EarningRules(first_order_bonus=50))
+    await _apply(tx, order_event(store, "order.paid", 1), order_event(store, "order.paid", 2))
+    assert await tx.ledger.balance(key) == {"pending": 250, "available": 0}
+    await _apply(tx, order_event(store, "order.refunded", 1, refund=refund(1, "55.00"), time=later(1)))
+    assert await tx.ledger.balance(key) == {"pending": 175, "available": 0}  # half of the lines and of the bonus
+    await _apply(tx, order_event(store, "order.cancelled", 1, time=later(2)))
     assert await tx.ledger.balance(key) == {"pending": 100, "available": 0}
-    await handlers.on_order_refunded(order_event(store, "order.refunded", 1, refund=refund(5, "11.00", full=False)),
-                                     tx)
-    assert await tx.ledger.balance(key) == {"pending": 90, "available": 0}
-    await handlers.on_order_completed(order_event(store, "order.completed", 1), tx)
-    assert await tx.ledger.balance(key) == {"pending": 0, "available": 90}
-    await handlers.on_order_refunded(order_event(store, "order.refunded", 1, refund=refund(6, "99.00", full=True)),
-                                     tx)
-    assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
-    await handlers.on_order_paid(order_event(store, "order.paid", 3), tx)
-    for n, (amount, full) in enumerate([("3.30", False), ("3.30", False), ("103.40", True)]):
-        await handlers.on_order_refunded(order_event(store, "order.refunded", 3, refund=refund(10 + n, amount,
-                                                                                               full=full)), tx)
-    assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
-    await handlers.on_order_paid(order_event(store, "order.paid", 2), tx)
-    await handlers.on_order_cancelled(order_event(store, "order.cancelled", 2), tx)
-    assert await tx.ledger.balance(key) == {"pending": 0, "available": 0}
-    assert tx.outbox.types == ["points.pending", "points.reversed", "points.available", "points.reversed",
-                               "points.pending", "points.reversed", "points.reversed", "points.reversed",
-                               "points.pending", "points.reversed"]
-    assert {o.key for o in tx.outbox.events} == {key}
+
+
+async def test_metrics_count_by_store(tx, store):
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, {"store": store, **labels}) or 0.0
+
+    await _apply(tx, order_event(store, "order.paid", 1),
+                 order_event(store, "order.refunded", 1, refund=refund(1, "11.00"), time=later(1)),
+                 order_event(store, "order.paid", 2, currency="JPY", line_items=[line(1, "1500")], tax="0"))
+    assert value("loyalty_points_earned_total") == 100
+    assert value("loyalty_points_reversed_total") == 10
+    assert value("loyalty_orders_unearned_total", reason="unrated_currency") == 1

@@ -1,14 +1,18 @@
-"""MemoryLedger keeps PgLedger's contract (the same suite runs against PostgreSQL in
+"""MemoryLedger, MemoryOrderFacts and MemoryLinks keep their PostgreSQL twins' contracts (the same suite runs against PostgreSQL in
 tests/integration/loyalty), and lists entries newest first."""
 from __future__ import annotations
 
 from shared.testing import Clock
-from tests.support.fakes.loyalty import MemoryLedger
-from tests.unit.loyalty.ledger_contract import check_ledger_contract
+from tests.support.fakes.loyalty import MemoryLedger, MemoryLinks, MemoryOrderFacts
+from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract
 
 
 async def test_memory_ledger_keeps_the_ledger_contract(uid):
     await check_ledger_contract(MemoryLedger(now=Clock().now), f"s{uid}")
+
+
+async def test_memory_facts_and_links_keep_their_contract(uid):
+    await check_facts_contract(MemoryOrderFacts(), MemoryLinks(), f"s{uid}")
 
 
 async def test_entries_come_newest_first():
