@@ -1,36 +1,76 @@
-"""Wires reviews: settings → runtime → the consumer loop (HANDLERS, each event's `tx` a
-ReviewsUnitOfWork with the timing rules from settings). Reviews writes nothing to its outbox yet,
-so it runs no outbox relay."""
+"""Wires reviews: settings → runtime → the consumer loop over orders.v1, catalog.v1 and
+customers.v1 (HANDLERS, each event's `tx` a ReviewsUnitOfWork with the timing rules from
+settings), the scheduler (scheduling.py: asks and reminders when due, a transaction per batch on
+the pool) and the outbox relay of reviews.v1."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork
+from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork, in_transaction
 from services.reviews.config import ReviewsSettings
+from services.reviews.domain.links import ReviewLinks
 from services.reviews.domain.timing import TimingConfig
+from services.reviews.entrypoints.workers import run_scheduler
 from services.reviews.handlers import HANDLERS
-from shared.events.registry import ORDERS
-from shared.service.runtime import Runtime
+from services.reviews.scheduling import SchedulerConfig
+from shared.events.envelope import utcnow
+from shared.events.registry import CATALOG, CUSTOMERS, ORDERS
+from shared.service.runtime import Runtime, WorkerFactory
 from shared.service.workers import consumer_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-TOPICS = [ORDERS.name]
+TOPICS = [ORDERS.name, CATALOG.name, CUSTOMERS.name]
 
 
 @dataclass
 class Reviews:
     settings: ReviewsSettings
     runtime: Runtime
+    now: Callable[[], datetime] = utcnow
+    links: ReviewLinks | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.links is None:
+            self.links = review_links(self.settings, self.now)
 
 
 def timing_config(settings: ReviewsSettings) -> TimingConfig:
-    return TimingConfig(request_delay_days=settings.request_delay_days)
+    return TimingConfig(request_delay_days=settings.request_delay_days, reminder_days=settings.reminder_days,
+                        default_transit_days=settings.default_transit_days,
+                        transit_days_by_country={k.upper(): v for k, v in settings.transit_days_by_country.items()},
+                        transit_days_by_category=dict(settings.transit_days_by_category),
+                        delivered_statuses=frozenset(settings.delivered_statuses))
 
 
-def bootstrap(settings: ReviewsSettings | None = None) -> Reviews:
+def scheduler_config(settings: ReviewsSettings) -> SchedulerConfig:
+    return SchedulerConfig(public_url=settings.public_url, reminder_days=settings.reminder_days,
+                           batch=settings.scheduler_batch)
+
+
+def review_links(settings: ReviewsSettings, now: Callable[[], datetime] = utcnow) -> ReviewLinks:
+    return ReviewLinks(settings.link_secret, max_age_days=settings.link_max_age_days, now=now)
+
+
+def scheduler_worker(s: ReviewsSettings, now: Callable[[], datetime] = utcnow) -> WorkerFactory:
+    """The scheduler on a runtime's pool: asks and reminders due on the clock `now`."""
+    config, links = timing_config(s), review_links(s, now)
+
+    async def scheduler(rt: Runtime) -> None:
+        # rt.pool is read per batch, so the scheduler always uses the runtime's current pool.
+        await run_scheduler(lambda: in_transaction(rt.pool, config), links, scheduler_config(s), s.scheduler_poll_s,
+                            now, rt.outbox_written.set)
+    return scheduler
+
+
+def bootstrap(settings: ReviewsSettings | None = None, now: Callable[[], datetime] = utcnow) -> Reviews:
+    """`now`: the service's clock (tests pass a movable one)."""
     s = settings or ReviewsSettings()
+    links = review_links(s, now)
     unit_of_work = partial(ReviewsUnitOfWork, config=timing_config(s))
-    runtime = consumer_runtime("reviews", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=False)
-    return Reviews(settings=s, runtime=runtime)
+    runtime = consumer_runtime("reviews", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True,
+                               workers={"reviews-scheduler": scheduler_worker(s, now)})
+    return Reviews(settings=s, runtime=runtime, now=now, links=links)

@@ -6,14 +6,27 @@ from pydantic import Field
 from shared.events.orders import EventData, UtcDateTime
 
 
+class ReviewItem(EventData):
+    """A product the ask is about, as the email shows it."""
+    product_id: int
+    name: str
+    image_url: str | None = None
+
+
 class ReviewRequest(EventData):
-    """review.requested (the ask is due now) and review.reminder_due."""
+    """review.requested (the ask is due now) and review.reminder_due. `review_url` is the signed,
+    expiring link to the review page (it names only the request, no personal data)."""
     store_id: str
     customer_key: str
     request_id: str
     order_id: int
     product_ids: list[int]
     due_at: UtcDateTime
+    review_url: str | None = None
+    link_expires_at: UtcDateTime | None = None
+    items: list[ReviewItem] = []
+    order_number: str | None = None
+    locale: str | None = None  # the order's locale when the store sent it (the page uses it too)
 
 
 class ReviewSubmitted(EventData):

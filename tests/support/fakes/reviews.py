@@ -1,9 +1,12 @@
-"""MemoryReviewRequests: reviews' PgReviewRequests in memory, with the same async methods and the
-same rules — a request whose id or whose (store, order) is already there is ignored (ON CONFLICT
-DO NOTHING on both unique keys), cancelling touches only a pending request, listings come newest
-first.
+"""Reviews' adapters in memory, with the same async methods and rules as the PostgreSQL ones
+(the contract suites in tests/unit/reviews run against both):
 
-    tx = InMemoryUnitOfWork(requests=MemoryReviewRequests(), config=TimingConfig())
+- MemoryReviewRequests (PgReviewRequests): a request whose id or whose (store, order) is already
+  there is ignored; claims take due rows oldest first (no locking needed in one process); asked
+  products are claimed once per (store, customer, product); listings come newest first.
+- MemoryProducts (PgProducts).
+
+    tx = InMemoryUnitOfWork(requests=MemoryReviewRequests(), products=MemoryProducts(), config=TimingConfig())
 """
 from __future__ import annotations
 
@@ -15,35 +18,93 @@ from typing import TYPE_CHECKING
 from shared.events.envelope import utcnow
 
 if TYPE_CHECKING:
+    from services.reviews.domain.products import ProductInfo
     from services.reviews.domain.review_requests import ReviewRequestRecord
 
 
 class MemoryReviewRequests:
     def __init__(self, now: Callable[[], datetime] = utcnow) -> None:
-        """`now` stamps `created_at` (PostgreSQL's now()); pass a Clock's `now` to control it."""
+        """`now` stamps `created_at`/`updated_at` (PostgreSQL's now()); pass a Clock's `now` to control it."""
         self.now = now
-        self.rows: list[ReviewRequestRecord] = []
+        self.by_id: dict[str, ReviewRequestRecord] = {}
+        self.asked: dict[tuple[str, str, int], str] = {}  # (store, customer, product) → request id
 
-    async def add(self, *, request_id: str, cause_event_id: str, store_id: str, order_id: int,
-                  customer_key: str, product_ids: list[int], due_at: datetime) -> bool:
-        # Imported here, not at module level: shared/ must not need services/ at import time.
-        from services.reviews.domain.review_requests import PENDING, ReviewRequestRecord
+    @property
+    def rows(self) -> list[ReviewRequestRecord]:
+        return list(self.by_id.values())
 
-        if any(r.request_id == request_id or (r.store_id, r.order_id) == (store_id, order_id) for r in self.rows):
+    async def add(self, req: ReviewRequestRecord) -> bool:
+        if req.request_id in self.by_id or any((r.store_id, r.order_id) == (req.store_id, req.order_id)
+                                               for r in self.by_id.values()):
             return False
-        self.rows.append(ReviewRequestRecord(
-            request_id=request_id, cause_event_id=cause_event_id, store_id=store_id, order_id=order_id,
-            customer_key=customer_key, product_ids=list(product_ids), status=PENDING, due_at=due_at,
-            created_at=self.now()))
+        self.by_id[req.request_id] = replace(req, created_at=self.now(), updated_at=self.now())
         return True
 
-    async def cancel_for_order(self, store_id: str, order_id: int) -> None:
-        from services.reviews.domain.review_requests import CANCELLED, PENDING
+    async def save(self, req: ReviewRequestRecord) -> None:
+        if req.request_id in self.by_id:
+            kept = self.by_id[req.request_id]
+            self.by_id[req.request_id] = replace(req, created_at=kept.created_at, updated_at=self.now())
 
-        self.rows = [replace(r, status=CANCELLED)
-                     if (r.store_id, r.order_id) == (store_id, order_id) and r.status == PENDING else r
-                     for r in self.rows]
+    async def for_order(self, store_id: str, order_id: int) -> ReviewRequestRecord | None:
+        return next((r for r in self.by_id.values() if (r.store_id, r.order_id) == (store_id, order_id)), None)
+
+    async def get(self, request_id: str, *, lock: bool = False) -> ReviewRequestRecord | None:
+        return self.by_id.get(request_id)
+
+    async def claim_due(self, now: datetime, limit: int) -> list[ReviewRequestRecord]:
+        due = [r for r in self.by_id.values() if r.status == "pending" and r.due_at <= now]
+        return sorted(due, key=lambda r: (r.due_at, r.request_id))[:limit]
+
+    async def claim_reminders(self, now: datetime, limit: int) -> list[ReviewRequestRecord]:
+        due = [r for r in self.by_id.values()
+               if r.status == "sent" and r.reminder_due_at is not None and r.reminder_due_at <= now]
+        return sorted(due, key=lambda r: (r.reminder_due_at, r.request_id))[:limit]
+
+    async def claim_products(self, req: ReviewRequestRecord, product_ids: list[int], now: datetime) -> list[int]:
+        mine = []
+        for pid in product_ids:
+            owner = self.asked.setdefault((req.store_id, req.customer_key, pid), req.request_id)
+            if owner == req.request_id:
+                mine.append(pid)
+        return sorted(mine)
 
     async def for_customer(self, customer_key: str, limit: int = 200) -> list[ReviewRequestRecord]:
-        mine = [r for r in reversed(self.rows) if r.customer_key == customer_key]  # newest added first on ties
-        return sorted(mine, key=lambda r: r.created_at, reverse=True)[:limit]
+        mine = [r for r in self.by_id.values() if r.customer_key == customer_key]
+        return sorted(mine, key=lambda r: (-r.created_at.timestamp(), r.request_id))[:limit]
+
+    async def listing(self, *, store_id: str | None = None, order_id: int | None = None, status: str | None = None,
+                      limit: int = 200) -> list[ReviewRequestRecord]:
+        found = [r for r in self.by_id.values() if (store_id is None or r.store_id == store_id)
+                 and (order_id is None or r.order_id == order_id) and (status is None or r.status == status)]
+        return sorted(found, key=lambda r: (-r.created_at.timestamp(), r.request_id))[:limit]
+
+    async def erase_customer(self, store_id: str, customer_key: str) -> int:
+        n = 0
+        for rid, r in list(self.by_id.items()):
+            if (r.store_id, r.customer_key) == (store_id, customer_key):
+                self.by_id[rid] = replace(r, email=None, first_name=None, updated_at=self.now())
+                n += 1
+        return n
+
+    async def relink(self, store_id: str, from_key: str, to_key: str) -> None:
+        for rid, r in list(self.by_id.items()):
+            if (r.store_id, r.customer_key) == (store_id, from_key):
+                self.by_id[rid] = replace(r, customer_key=to_key, updated_at=self.now())
+        for (store, key, pid), rid in list(self.asked.items()):
+            if (store, key) == (store_id, from_key):
+                del self.asked[(store, key, pid)]
+                self.asked.setdefault((store, to_key, pid), rid)
+
+
+class MemoryProducts:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], ProductInfo] = {}
+
+    async def upsert(self, p: ProductInfo) -> None:
+        self.rows[(p.store_id, p.product_id)] = p
+
+    async def delete(self, store_id: str, product_id: int) -> None:
+        self.rows.pop((store_id, product_id), None)
+
+    async def get_many(self, store_id: str, product_ids: list[int]) -> dict[int, ProductInfo]:
+        return {pid: self.rows[(store_id, pid)] for pid in product_ids if (store_id, pid) in self.rows}

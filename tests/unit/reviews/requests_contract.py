@@ -1,38 +1,94 @@
-"""One contract for the review requests and their fake: MemoryReviewRequests runs it in
-tests/unit/reviews, PgReviewRequests against PostgreSQL in tests/integration/reviews — so handler
-tests on the fake can be trusted. All requests here are written at one moment."""
+"""One contract for the review requests and the catalogue, and their fakes: the Memory* twins run
+it in tests/unit/reviews, the Pg* adapters against PostgreSQL in tests/integration/reviews — so
+handler and scheduler tests on the fakes can be trusted."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from services.reviews.domain import review_requests as rr
+from services.reviews.domain.products import ProductInfo
+
+DUE = datetime(2026, 3, 8, 10, tzinfo=timezone.utc)
+
+
+def request(store_id: str, rid: str, order_id: int, *, customer_key: str | None = None, due: datetime = DUE,
+            products=(5, 9)) -> rr.ReviewRequestRecord:
+    items = tuple(rr.RequestItem(product_id=p, name=f"Product {p}", line_ids=(p * 10, p * 10 + 1), quantity=2)
+                  for p in products)
+    return rr.ReviewRequestRecord(
+        request_id=f"{store_id}-{rid}", cause_event_id=f"cause-{rid}", store_id=store_id, order_id=order_id,
+        customer_key=customer_key or f"{store_id}:c1", product_ids=list(products), status=rr.PENDING, due_at=due,
+        created_at=due, items=items, order_number=f"N{order_id}", locale="de_DE", email="ann@example.com",
+        first_name="Ann", shipping_country="DE", basis="completed", basis_at=due - timedelta(days=14))
 
 
 async def check_requests_contract(requests, store_id: str) -> None:
     key, other = f"{store_id}:c1", f"{store_id}:c2"
-    due = datetime(2026, 3, 8, 10, tzinfo=timezone.utc)
-
-    async def add(request_id: str, order_id: int, *, customer_key: str = key, product_ids=(5, 9)) -> bool:
-        return await requests.add(request_id=f"{store_id}-{request_id}", cause_event_id=f"cause-{request_id}",
-                                  store_id=store_id, order_id=order_id, customer_key=customer_key,
-                                  product_ids=list(product_ids), due_at=due)
-
     assert await requests.for_customer(key) == []
-    assert await add("a", 1) is True
-    assert await add("a", 2) is False  # a repeated request id is ignored
-    assert await add("b", 1) is False  # so is a second request for the same order
-    assert await add("c", 2, product_ids=[7]) is True
-    assert await add("d", 3, customer_key=other) is True
+    assert await requests.for_order(store_id, 1) is None
+    a = request(store_id, "a", 1)
+    assert await requests.add(a) is True
+    assert await requests.add(request(store_id, "a", 2)) is False  # a repeated request id is ignored
+    assert await requests.add(request(store_id, "b", 1)) is False  # so is a second request for the same order
+    assert await requests.add(request(store_id, "c", 2, products=[7], due=DUE + timedelta(days=1))) is True
+    assert await requests.add(request(store_id, "d", 3, customer_key=other, due=DUE - timedelta(days=1))) is True
 
-    listed = await requests.for_customer(key)
-    assert sorted(r.request_id for r in listed) == [f"{store_id}-a", f"{store_id}-c"]
-    a = next(r for r in listed if r.request_id == f"{store_id}-a")
-    assert (a.cause_event_id, a.store_id, a.order_id, a.customer_key, a.product_ids, a.status, a.due_at) == (
-        "cause-a", store_id, 1, key, [5, 9], "pending", due)
-    assert a.created_at.tzinfo is not None
+    got = await requests.for_order(store_id, 1)
+    assert replace(got, created_at=a.created_at, updated_at=None) == a  # every field and item round-trips
+    assert got.created_at.tzinfo is not None
+    assert await requests.get(a.request_id) == got
+    assert await requests.get("nope") is None
+    assert sorted(r.request_id for r in await requests.for_customer(key)) == [f"{store_id}-a", f"{store_id}-c"]
     assert len(await requests.for_customer(key, limit=1)) == 1
+    assert {r.order_id for r in await requests.listing(store_id=store_id)} == {1, 2, 3}
+    assert [r.order_id for r in await requests.listing(store_id=store_id, order_id=2)] == [2]
 
-    await requests.cancel_for_order(store_id, 1)
-    await requests.cancel_for_order(store_id, 1)  # cancelling again changes nothing
-    await requests.cancel_for_order(store_id, 99)  # an order without a request: nothing to cancel
-    status = {r.order_id: r.status for r in await requests.for_customer(key)}
-    assert status == {1: "cancelled", 2: "pending"}
-    assert [r.status for r in await requests.for_customer(other)] == ["pending"]
+    # Claims: due pending rows, oldest due first, up to the limit.
+    assert [r.order_id for r in await requests.claim_due(DUE, 10)] == [3, 1]
+    assert [r.order_id for r in await requests.claim_due(DUE, 1)] == [3]
+    assert await requests.claim_due(DUE - timedelta(days=2), 10) == []
+
+    # Save writes back status, times and items (refunds, drops).
+    item = replace(a.items[0], refunded_quantity=2, status=rr.DROPPED)
+    sent = replace(a, status=rr.SENT, sent_at=DUE, reminder_due_at=DUE + timedelta(days=5), product_ids=[9],
+                   items=(item, a.items[1]), status_reason="x")
+    await requests.save(sent)
+    again = await requests.for_order(store_id, 1)
+    assert (again.status, again.sent_at, again.reminder_due_at, again.product_ids, again.items, again.status_reason
+            ) == (rr.SENT, DUE, DUE + timedelta(days=5), [9], (item, a.items[1]), "x")
+    assert [r.order_id for r in await requests.claim_due(DUE + timedelta(days=1), 10)] == [3, 2]  # sent: no more
+    assert await requests.claim_reminders(DUE + timedelta(days=4), 10) == []
+    assert [r.order_id for r in await requests.claim_reminders(DUE + timedelta(days=5), 10)] == [1]
+    assert [r.status for r in await requests.listing(store_id=store_id, status=rr.SENT)] == [rr.SENT]
+
+    # Asked products: once per customer and product; the same request may claim again.
+    assert await requests.claim_products(a, [5, 9], DUE) == [5, 9]
+    assert await requests.claim_products(a, [5, 9], DUE) == [5, 9]
+    c = await requests.for_order(store_id, 2)
+    assert await requests.claim_products(replace(c, product_ids=[5, 7]), [5, 7], DUE) == [7]
+    d = await requests.for_order(store_id, 3)
+    assert await requests.claim_products(d, [5], DUE) == [5]  # another customer
+
+    # customer.linked: the guest's requests and asked products move to the registered key.
+    await requests.relink(store_id, other, key)
+    assert sorted(r.order_id for r in await requests.for_customer(key)) == [1, 2, 3]
+    assert await requests.for_customer(other) == []
+    d = await requests.for_order(store_id, 3)
+    assert await requests.claim_products(d, [5], DUE) == []  # 5 belongs to request a now
+
+    # customer.erased: no email or name left.
+    assert await requests.erase_customer(store_id, key) == 3
+    assert {(r.email, r.first_name) for r in await requests.for_customer(key)} == {(None, None)}
+
+
+async def check_products_contract(products, store_id: str) -> None:
+    p = ProductInfo(store_id=store_id, product_id=5, name="Mug", image_url="https://s/m.jpg", permalink="https://s/p/5",
+                    category_ids=(3, 4))
+    assert await products.get_many(store_id, [5]) == {}
+    await products.upsert(p)
+    await products.upsert(replace(p, name="Big mug"))
+    assert await products.get_many(store_id, [5, 6]) == {5: replace(p, name="Big mug")}
+    await products.delete(store_id, 5)
+    await products.delete(store_id, 5)
+    assert await products.get_many(store_id, [5]) == {}

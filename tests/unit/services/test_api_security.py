@@ -29,7 +29,8 @@ APPS = {
 
 
 # Other secrets a service refuses to run without outside development (ingest: its store secrets' key).
-REAL_SECRETS = {"ingest": {"secrets_keys": "cmVhbC1rZXktb2YtdGhpcy10ZXN0LTAxMjM0NTY3ODk="}}
+REAL_SECRETS = {"ingest": {"secrets_keys": "cmVhbC1rZXktb2YtdGhpcy10ZXN0LTAxMjM0NTY3ODk="},
+                "reviews": {"link_secret": "a-real-link-secret-for-this-test-0123"}}
 
 
 def _app(name: str):

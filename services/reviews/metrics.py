@@ -1,0 +1,22 @@
+"""Reviews metrics (consumer and outbox metrics come from shared/metrics.py). Labels: the store
+only — never a product, order or customer (bounded label sets). Counted after the transaction
+that did the work committed."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from prometheus_client import Counter
+
+
+class ReviewsMetrics:
+    def __init__(self) -> None:
+        self.requests_sent = Counter("reviews_requests_sent_total", "Review asks sent (review.requested)", ["store"])
+        self.reminders_sent = Counter("reviews_reminders_sent_total", "Reminders sent (review.reminder_due)",
+                                      ["store"])
+        self.requests_skipped = Counter("reviews_requests_skipped_total",
+                                        "Asks not sent: every product asked about before", ["store"])
+
+
+@lru_cache(maxsize=1)
+def reviews_metrics() -> ReviewsMetrics:
+    return ReviewsMetrics()
