@@ -10,13 +10,18 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+import asyncpg
+
+from services.reviews.adapters.photo_store import LocalPhotoStore
 from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork, in_transaction
 from services.reviews.config import ReviewsSettings
 from services.reviews.domain.links import ReviewLinks
+from services.reviews.domain.moderation import ModerationConfig
+from services.reviews.domain.photos import PhotoLimits
 from services.reviews.domain.timing import TimingConfig
 from services.reviews.entrypoints.workers import run_scheduler
 from services.reviews.handlers import HANDLERS
-from services.reviews.scheduling import SchedulerConfig
+from services.reviews.scheduling import SchedulerConfig, Transactions
 from shared.events.envelope import utcnow
 from shared.events.registry import CATALOG, CUSTOMERS, ORDERS
 from shared.service.runtime import Runtime, WorkerFactory
@@ -28,14 +33,34 @@ TOPICS = [ORDERS.name, CATALOG.name, CUSTOMERS.name]
 
 @dataclass
 class Reviews:
+    """What the app's routes use: settings, runtime, the clock, the link signer, the photo store,
+    and the transactions of the review pages."""
     settings: ReviewsSettings
     runtime: Runtime
     now: Callable[[], datetime] = utcnow
     links: ReviewLinks | None = field(default=None)
+    photos: LocalPhotoStore | None = field(default=None)
 
     def __post_init__(self) -> None:
         if self.links is None:
             self.links = review_links(self.settings, self.now)
+        if self.photos is None:
+            self.photos = LocalPhotoStore(self.settings.photo_dir)
+
+    def transactions(self, pool: asyncpg.Pool) -> Transactions:
+        config = timing_config(self.settings)
+        return lambda: in_transaction(pool, config)
+
+    @property
+    def photo_limits(self) -> PhotoLimits:
+        s = self.settings
+        return PhotoLimits(max_bytes=s.photo_max_bytes, max_pixels=s.photo_max_pixels, max_side=s.photo_max_side)
+
+    @property
+    def moderation(self) -> ModerationConfig:
+        s = self.settings
+        return ModerationConfig(auto_approve_min_rating=s.auto_approve_min_rating,
+                                blocked_words=frozenset(s.blocked_words))
 
 
 def timing_config(settings: ReviewsSettings) -> TimingConfig:
@@ -70,7 +95,7 @@ def bootstrap(settings: ReviewsSettings | None = None, now: Callable[[], datetim
     """`now`: the service's clock (tests pass a movable one)."""
     s = settings or ReviewsSettings()
     links = review_links(s, now)
-    unit_of_work = partial(ReviewsUnitOfWork, config=timing_config(s))
+    unit_of_work = partial(ReviewsUnitOfWork, config=timing_config(s), keep_display_name=s.keep_display_name_on_erasure)
     runtime = consumer_runtime("reviews", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True,
                                workers={"reviews-scheduler": scheduler_worker(s, now)})
     return Reviews(settings=s, runtime=runtime, now=now, links=links)

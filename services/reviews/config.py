@@ -2,6 +2,8 @@
 secrets (api_token, link_secret) are refused outside development mode when left at it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -38,6 +40,20 @@ class ReviewsSettings(ServiceSettings):
     link_max_age_days: int = Field(60, ge=1, le=365)
     # Where customers reach the review pages (the service itself, or a proxy in front of it).
     public_url: str = "http://127.0.0.1:8004"
+
+    # Review photos: stored as files here (created on first use), bounded in bytes and pixels, kept
+    # at most this long on their longest side.
+    photo_dir: Path = Path(".state/reviews/photos")
+    photo_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    photo_max_pixels: int = Field(40_000_000, ge=10_000)
+    photo_max_side: int = Field(1600, ge=100, le=8000)
+    # Moderation: reviews at or above this rating without a blocked word are approved on their own;
+    # the others wait in the moderation queue (content-neutral: a held review is never dropped for
+    # its rating).
+    auto_approve_min_rating: int = Field(1, ge=1, le=6)
+    blocked_words: list[str] = []
+    # customer.erased: published reviews keep their display name (True) or lose it too (False).
+    keep_display_name_on_erasure: bool = False
 
     @model_validator(mode="after")
     def _refuse_dev_link_secret(self) -> "ReviewsSettings":

@@ -126,6 +126,7 @@ async def on_customer_linked(event: Event[CustomerLinked], tx: ReviewsUnitOfWork
 async def on_customer_erased(event: Event[CustomerErased], tx: ReviewsUnitOfWork) -> None:
     d = event.data
     await tx.requests.erase_customer(d.store_id, d.key)
+    await tx.reviews.erase_customer(d.store_id, d.key, tx.keep_display_name)
 
 
 HANDLERS = {

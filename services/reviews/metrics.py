@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 
 class ReviewsMetrics:
@@ -15,6 +15,11 @@ class ReviewsMetrics:
                                       ["store"])
         self.requests_skipped = Counter("reviews_requests_skipped_total",
                                         "Asks not sent: every product asked about before", ["store"])
+        self.reviews_submitted = Counter("reviews_submitted_total", "Reviews submitted (review.submitted)", ["store"])
+        self.ratings = Histogram("reviews_rating", "Stars of submitted reviews", ["store"],
+                                 buckets=(1, 2, 3, 4, 5))
+        self.help_requests = Counter("reviews_help_requests_total", "Requests for help (review.help_requested)",
+                                     ["store"])
 
 
 @lru_cache(maxsize=1)

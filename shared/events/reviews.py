@@ -36,6 +36,11 @@ class ReviewSubmitted(EventData):
     product_id: int
     rating: int = Field(ge=1, le=5)
     verified: bool = True
+    # Optional, added with the review page: which review, of which order, in which language.
+    review_id: str | None = None
+    order_id: int | None = None
+    has_photo: bool = False
+    locale: str | None = None
 
 
 class ReviewHelpRequested(EventData):
@@ -45,6 +50,14 @@ class ReviewHelpRequested(EventData):
     request_id: str
     order_id: int
     rating: int | None = Field(default=None, ge=1, le=5)
+    # Optional, added with the review page. `message` is what the customer wrote for the store's
+    # support (the notifier forwards it there and acknowledges the customer); reviews erases its
+    # own copy on customer.erased.
+    help_id: str | None = None
+    message: str | None = None
+    product_ids: list[int] = []
+    order_number: str | None = None
+    locale: str | None = None
 
 
 class ReviewPublished(EventData):

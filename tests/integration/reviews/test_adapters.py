@@ -9,7 +9,9 @@ from services.reviews.adapters.review_requests import PgReviewRequests
 from services.reviews.bootstrap import MIGRATIONS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
-from tests.unit.reviews.requests_contract import check_products_contract, check_requests_contract
+from services.reviews.adapters.reviews import PgReviews
+from tests.unit.reviews.requests_contract import (check_products_contract, check_requests_contract,
+                                                check_reviews_contract)
 
 
 @pytest.fixture
@@ -30,3 +32,13 @@ async def test_pg_adapters_keep_the_contract(pool, uid, adapter, contract):
             await contract(adapter(conn), f"s{uid}")
         finally:
             await tr.rollback()  # nothing stays behind
+
+
+async def test_pg_reviews_keep_the_contract(pool, uid):
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            await check_reviews_contract(PgReviewRequests(conn), PgReviews(conn), f"s{uid}")
+        finally:
+            await tr.rollback()

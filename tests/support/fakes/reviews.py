@@ -4,7 +4,7 @@
 - MemoryReviewRequests (PgReviewRequests): a request whose id or whose (store, order) is already
   there is ignored; claims take due rows oldest first (no locking needed in one process); asked
   products are claimed once per (store, customer, product); listings come newest first.
-- MemoryProducts (PgProducts).
+- MemoryProducts (PgProducts), MemoryReviews (PgReviews), MemoryPhotoStore (LocalPhotoStore).
 
     tx = InMemoryUnitOfWork(requests=MemoryReviewRequests(), products=MemoryProducts(), config=TimingConfig())
 """
@@ -108,3 +108,62 @@ class MemoryProducts:
 
     async def get_many(self, store_id: str, product_ids: list[int]) -> dict[int, ProductInfo]:
         return {pid: self.rows[(store_id, pid)] for pid in product_ids if (store_id, pid) in self.rows}
+
+
+class MemoryReviews:
+    """PgReviews in memory: one review per (request, product), one help request per request."""
+
+    def __init__(self) -> None:
+        self.ratings_by_request: dict[str, dict[int, int]] = {}
+        self.by_id: dict = {}
+        self.helps: dict = {}
+
+    async def rate(self, request_id: str, ratings: dict[int, int], now: datetime) -> None:
+        self.ratings_by_request.setdefault(request_id, {}).update(ratings)
+
+    async def ratings(self, request_id: str) -> dict[int, int]:
+        return dict(self.ratings_by_request.get(request_id, {}))
+
+    async def add(self, review) -> bool:
+        if review.review_id in self.by_id or any((r.request_id, r.product_id) == (review.request_id, review.product_id)
+                                                 for r in self.by_id.values()):
+            return False
+        self.by_id[review.review_id] = review
+        return True
+
+    async def for_request(self, request_id: str) -> list:
+        return sorted((r for r in self.by_id.values() if r.request_id == request_id), key=lambda r: r.product_id)
+
+    async def add_help(self, h) -> bool:
+        if h.request_id in self.helps:
+            return False
+        self.helps[h.request_id] = h
+        return True
+
+    async def help_for(self, request_id: str):
+        return self.helps.get(request_id)
+
+    async def erase_customer(self, store_id: str, customer_key: str, keep_display_name: bool) -> None:
+        for rid, r in list(self.by_id.items()):
+            if (r.store_id, r.customer_key) == (store_id, customer_key):
+                name = r.display_name if keep_display_name and r.status == "published" else ""
+                self.by_id[rid] = replace(r, reviewer_email=None, display_name=name)
+        for rid, h in list(self.helps.items()):
+            if (h.store_id, h.customer_key) == (store_id, customer_key):
+                self.helps[rid] = replace(h, message=None)
+
+
+class MemoryPhotoStore:
+    """LocalPhotoStore in memory."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def save(self, name: str, jpeg: bytes) -> None:
+        self.files[name] = jpeg
+
+    def delete(self, name: str) -> None:
+        self.files.pop(name, None)
+
+    def path(self, name: str):
+        return None

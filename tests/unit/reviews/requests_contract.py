@@ -92,3 +92,36 @@ async def check_products_contract(products, store_id: str) -> None:
     await products.delete(store_id, 5)
     await products.delete(store_id, 5)
     assert await products.get_many(store_id, [5]) == {}
+
+
+async def check_reviews_contract(requests, reviews, store_id: str) -> None:
+    from services.reviews.domain import reviews as rv
+
+    key = f"{store_id}:c1"
+    req = request(store_id, "r", 1)
+    await requests.add(req)
+    assert await reviews.ratings(req.request_id) == {}
+    await reviews.rate(req.request_id, {5: 2, 9: 4}, DUE)
+    await reviews.rate(req.request_id, {5: 3}, DUE)  # a later choice replaces the earlier one
+    assert await reviews.ratings(req.request_id) == {5: 3, 9: 4}
+
+    review = rv.Review(review_id=rv.review_id(req.request_id, 5), request_id=req.request_id, store_id=store_id,
+                       order_id=1, product_id=5, customer_key=key, rating=3, title="<b>Fine</b>", body="Good\nmug",
+                       display_name="Ann", reviewer_email="ann@example.com", photo=None, status=rv.APPROVED,
+                       created_at=DUE, locale="de_DE")
+    assert await reviews.add(review) is True
+    assert await reviews.add(replace(review, rating=5)) is False  # one review per product of a request
+    assert await reviews.add(replace(review, review_id="other-id")) is False
+    assert await reviews.for_request(req.request_id) == [review]
+
+    h = rv.HelpRequest(help_id=rv.help_id(req.request_id), request_id=req.request_id, store_id=store_id, order_id=1,
+                       customer_key=key, rating=3, message="Broken handle", created_at=DUE)
+    assert await reviews.help_for(req.request_id) is None
+    assert await reviews.add_help(h) is True
+    assert await reviews.add_help(replace(h, message="again")) is False
+    assert await reviews.help_for(req.request_id) == h
+
+    await reviews.erase_customer(store_id, key, keep_display_name=True)  # not published: the name goes anyway
+    [erased] = await reviews.for_request(req.request_id)
+    assert (erased.reviewer_email, erased.display_name, erased.body) == (None, "", "Good\nmug")
+    assert (await reviews.help_for(req.request_id)).message is None

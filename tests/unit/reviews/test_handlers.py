@@ -12,7 +12,7 @@ from services.reviews import handlers
 from services.reviews.domain import review_requests as rr
 from services.reviews.domain.timing import TimingConfig
 from shared.testing import Clock, InMemoryUnitOfWork
-from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests
+from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests, MemoryReviews
 from tests.unit.reviews.order_events import COMPLETED_AT, line, order_event, other_event
 
 DAY = timedelta(days=1)
@@ -25,7 +25,7 @@ def store(uid) -> str:
 
 def make_tx(**config) -> InMemoryUnitOfWork:
     return InMemoryUnitOfWork(requests=MemoryReviewRequests(now=Clock().now), products=MemoryProducts(),
-                              config=TimingConfig(**{"request_delay_days": 7, "default_transit_days": 3, **config}))
+                              reviews=MemoryReviews(), keep_display_name=False, config=TimingConfig(**{"request_delay_days": 7, "default_transit_days": 3, **config}))
 
 
 @pytest.fixture
@@ -180,11 +180,27 @@ async def test_the_catalogue_keeps_parents_only_and_forgets_deleted_products(tx,
     assert await tx.products.get_many(store, [5]) == {}
 
 
-async def test_customer_linked_and_erased(tx, store):
+@pytest.mark.parametrize("keep", [False, True], ids=["names go", "published names stay"])
+async def test_customer_linked_and_erased(tx, store, keep):
+    from services.reviews.domain import reviews as rv
+
+    tx.keep_display_name = keep
     await handlers.on_order_completed(order_event(store, "order.completed", 1, customer="eabc"), tx)
     await handlers.on_customer_linked(other_event("customer.linked", {
         "store_id": store, "from_key": f"{store}:eabc", "to_key": f"{store}:c9"}), tx)
-    assert only(tx).customer_key == f"{store}:c9"
+    req = only(tx)
+    assert req.customer_key == f"{store}:c9"
+    for pid, status in ((5, "published"), (9, "approved")):
+        await tx.reviews.add(rv.Review(
+            review_id=rv.review_id(req.request_id, pid), request_id=req.request_id, store_id=store, order_id=1,
+            product_id=pid, customer_key=req.customer_key, rating=4, title="", body="ok", display_name="Ann R.",
+            reviewer_email="x@example.com", photo=None, status=status, created_at=COMPLETED_AT))
+    await tx.reviews.add_help(rv.HelpRequest(help_id="h", request_id=req.request_id, store_id=store, order_id=1,
+                                             customer_key=req.customer_key, rating=2, message="broken",
+                                             created_at=COMPLETED_AT))
     await handlers.on_customer_erased(other_event("customer.erased", {
         "store_id": store, "customer_id": 9, "key": f"{store}:c9"}), tx)
     assert (only(tx).email, only(tx).first_name) == (None, None)
+    names = {r.product_id: (r.display_name, r.reviewer_email) for r in await tx.reviews.for_request(req.request_id)}
+    assert names == {5: ("Ann R." if keep else "", None), 9: ("", None)}
+    assert (await tx.reviews.help_for(req.request_id)).message is None
