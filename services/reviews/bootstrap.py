@@ -1,7 +1,8 @@
 """Wires reviews: settings → runtime → the consumer loop over orders.v1, catalog.v1 and
 customers.v1 (HANDLERS, each event's `tx` a ReviewsUnitOfWork with the timing rules from
 settings), the scheduler (scheduling.py: asks and reminders when due, a transaction per batch on
-the pool) and the outbox relay of reviews.v1."""
+the pool), the publisher (publishing.py: approved reviews to WooCommerce, credentials from ingest)
+and the outbox relay of reviews.v1."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,15 +12,19 @@ from functools import partial
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from services.reviews.adapters.photo_store import LocalPhotoStore
+from services.reviews.adapters.store_access import IngestStoreAccess
 from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork, in_transaction
+from services.reviews.adapters.woo_reviews import WooReviews
 from services.reviews.config import ReviewsSettings
 from services.reviews.domain.links import ReviewLinks
 from services.reviews.domain.moderation import ModerationConfig
 from services.reviews.domain.photos import PhotoLimits
+from services.reviews.domain.publication import PublishConfig
 from services.reviews.domain.timing import TimingConfig
-from services.reviews.entrypoints.workers import run_scheduler
+from services.reviews.entrypoints.workers import run_publisher, run_scheduler
 from services.reviews.handlers import HANDLERS
 from services.reviews.scheduling import SchedulerConfig, Transactions
 from shared.events.envelope import utcnow
@@ -91,11 +96,30 @@ def scheduler_worker(s: ReviewsSettings, now: Callable[[], datetime] = utcnow) -
     return scheduler
 
 
+def publish_config(s: ReviewsSettings) -> PublishConfig:
+    return PublishConfig(max_attempts=s.publish_max_attempts, backoff_base_s=s.publish_backoff_base_s,
+                         lease_s=max(4 * s.publish_timeout_s, 60.0), incentive_note=s.incentive_note or None)
+
+
+def publisher_worker(s: ReviewsSettings, now: Callable[[], datetime] = utcnow) -> WorkerFactory:
+    """The publisher on a runtime's pool: approved reviews to their stores, with an HTTP client of
+    its own (created when the worker starts, closed when it stops)."""
+    config = timing_config(s)
+
+    async def publisher(rt: Runtime) -> None:
+        async with httpx.AsyncClient(timeout=s.publish_timeout_s) as client:
+            stores = IngestStoreAccess(client, s.ingest_url, s.ingest_api_token)
+            await run_publisher(lambda: in_transaction(rt.pool, config), stores, WooReviews(client), publish_config(s),
+                                s.publish_poll_s, now, rt.outbox_written.set)
+    return publisher
+
+
 def bootstrap(settings: ReviewsSettings | None = None, now: Callable[[], datetime] = utcnow) -> Reviews:
     """`now`: the service's clock (tests pass a movable one)."""
     s = settings or ReviewsSettings()
     links = review_links(s, now)
     unit_of_work = partial(ReviewsUnitOfWork, config=timing_config(s), keep_display_name=s.keep_display_name_on_erasure)
     runtime = consumer_runtime("reviews", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True,
-                               workers={"reviews-scheduler": scheduler_worker(s, now)})
+                               workers={"reviews-scheduler": scheduler_worker(s, now),
+                                        "reviews-publisher": publisher_worker(s, now)})
     return Reviews(settings=s, runtime=runtime, now=now, links=links)

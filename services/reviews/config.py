@@ -55,8 +55,24 @@ class ReviewsSettings(ServiceSettings):
     # customer.erased: published reviews keep their display name (True) or lose it too (False).
     keep_display_name_on_erasure: bool = False
 
+    # Publication to WooCommerce: the store's REST credentials come from ingest's internal API
+    # (GET /stores/{id}/rest-access with ingest's bearer token), never from Kafka or a log.
+    ingest_url: str = "http://127.0.0.1:8001"
+    ingest_api_token: str = "dev-ingest-token"
+    publish_poll_s: float = Field(10.0, gt=0)
+    publish_timeout_s: float = Field(15.0, gt=0)
+    publish_max_attempts: int = Field(8, ge=1, le=100)
+    publish_backoff_base_s: float = Field(60.0, gt=0)
+    # Added to every published review when the store rewards reviews (points, a coupon), e.g.
+    # "This reviewer received loyalty points for a review." — the same whatever the rating. Empty: none.
+    incentive_note: str = ""
+
     @model_validator(mode="after")
     def _refuse_dev_link_secret(self) -> "ReviewsSettings":
+        if self.environment != "development" and self.ingest_api_token.startswith("dev-"):
+            raise InsecureSettings("ReviewsSettings: ingest_api_token is the built-in development token: set"
+                                   " AFTERCART_REVIEWS_INGEST_API_TOKEN (ingest's API token), or run with"
+                                   " AFTERCART_ENV=development on a laptop")
         if self.environment != "development" and (self.link_secret == DEV_LINK_SECRET or len(self.link_secret) < 24):
             raise InsecureSettings("ReviewsSettings: link_secret is the built-in development secret or shorter than"
                                    " 24 characters: set AFTERCART_REVIEWS_LINK_SECRET, or run with"

@@ -18,6 +18,8 @@ class ReviewsMetrics:
         self.reviews_submitted = Counter("reviews_submitted_total", "Reviews submitted (review.submitted)", ["store"])
         self.ratings = Histogram("reviews_rating", "Stars of submitted reviews", ["store"],
                                  buckets=(1, 2, 3, 4, 5))
+        self.reviews_published = Counter("reviews_published_total", "Reviews the store accepted (review.published)",
+                                         ["store"])
         self.help_requests = Counter("reviews_help_requests_total", "Requests for help (review.help_requested)",
                                      ["store"])
 

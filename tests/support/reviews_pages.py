@@ -21,6 +21,7 @@ from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork
 from services.reviews.bootstrap import MIGRATIONS, Reviews, scheduler_config, timing_config
 from services.reviews.config import ReviewsSettings
 from services.reviews.entrypoints.api import requests_router
+from services.reviews.entrypoints.moderation import moderation_router
 from services.reviews.entrypoints.pages import pages_router
 from services.reviews.scheduling import run_due
 from shared.service.app import build_app
@@ -67,12 +68,13 @@ async def reviews_app(stack, uid: str, photo_dir: Path, public_url: str = "http:
     async with isolated_schema(stack.service_dsn("reviews"), f"it_{uid}") as dsn:
         settings = ReviewsSettings(database_url=dsn, kafka_bootstrap=stack.bootstrap_servers(), api_token=TOKEN,
                                    environment="production", link_secret="it-reviews-link-secret-0123456789",
+                                   ingest_api_token="it-ingest-token-0123456789",
                                    public_url=public_url, photo_dir=photo_dir)
         clock = Clock(COMPLETED_AT)
         runtime = Runtime("reviews", settings, MIGRATIONS, {})
         service = Reviews(settings=settings, runtime=runtime, now=clock.now)
         app = build_app(title="reviews under test", description="", runtime=runtime,
-                        routers=[requests_router(), pages_router()], service=service)
+                        routers=[requests_router(), moderation_router(), pages_router()], service=service)
         async with app.router.lifespan_context(app):
             await asyncio.wait_for(runtime.connected.wait(), 60)
             yield ReviewsSite(app=app, service=service, clock=clock, store=f"s{uid}", public_url=public_url)

@@ -11,6 +11,7 @@ from services.reviews.adapters.review_requests import PgReviewRequests
 from services.reviews.bootstrap import bootstrap
 from services.reviews.config import ReviewsSettings
 from services.reviews.domain.review_requests import STATUSES, ReviewRequestRecord
+from services.reviews.entrypoints.moderation import moderation_router
 from services.reviews.entrypoints.pages import pages_router
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken
@@ -88,4 +89,4 @@ def requests_router() -> APIRouter:
 def create_app(settings: ReviewsSettings | None = None) -> FastAPI:
     reviews = bootstrap(settings)
     return build_app(title="Aftercart reviews", description="Review requests at the right moment.",
-                     runtime=reviews.runtime, routers=[requests_router(), pages_router()], service=reviews)
+                     runtime=reviews.runtime, routers=[requests_router(), moderation_router(), pages_router()], service=reviews)

@@ -11,7 +11,7 @@ from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from services.reviews.adapters.reviews import PgReviews
 from tests.unit.reviews.requests_contract import (check_products_contract, check_requests_contract,
-                                                check_reviews_contract)
+                                                check_publication_contract, check_reviews_contract)
 
 
 @pytest.fixture
@@ -40,5 +40,15 @@ async def test_pg_reviews_keep_the_contract(pool, uid):
         await tr.start()
         try:
             await check_reviews_contract(PgReviewRequests(conn), PgReviews(conn), f"s{uid}")
+        finally:
+            await tr.rollback()
+
+
+async def test_pg_publication_keeps_the_contract(pool, uid):
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            await check_publication_contract(PgReviewRequests(conn), PgReviews(conn), f"s{uid}")
         finally:
             await tr.rollback()

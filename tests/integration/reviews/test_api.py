@@ -26,7 +26,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 async def api(stack):
     settings = ReviewsSettings(database_url=stack.service_dsn("reviews"), kafka_bootstrap=stack.bootstrap_servers(),
                                api_token=TOKEN, environment="production",
-                               link_secret="it-reviews-link-secret-0123456789")
+                               link_secret="it-reviews-link-secret-0123456789",
+                               ingest_api_token="it-ingest-token-0123456789")
     runtime = Runtime("reviews", settings, MIGRATIONS, {})
     app = build_app(title="reviews under test", description="", runtime=runtime, routers=[requests_router()],
                     service=Reviews(settings=settings, runtime=runtime))

@@ -117,6 +117,7 @@ class MemoryReviews:
         self.ratings_by_request: dict[str, dict[int, int]] = {}
         self.by_id: dict = {}
         self.helps: dict = {}
+        self.next_attempt: dict[str, datetime | None] = {}
 
     async def rate(self, request_id: str, ratings: dict[int, int], now: datetime) -> None:
         self.ratings_by_request.setdefault(request_id, {}).update(ratings)
@@ -143,6 +144,51 @@ class MemoryReviews:
     async def help_for(self, request_id: str):
         return self.helps.get(request_id)
 
+    async def get(self, review_id: str):
+        return self.by_id.get(review_id)
+
+    async def claim_publishable(self, now: datetime, lease_until: datetime, limit: int) -> list:
+        due = sorted((r for r in self.by_id.values() if r.status == "approved"
+                      and (self.next_attempt.get(r.review_id) is None or self.next_attempt[r.review_id] <= now)),
+                     key=lambda r: (r.created_at, r.review_id))[:limit]
+        out = []
+        for r in due:
+            self.by_id[r.review_id] = replace(r, publish_attempts=r.publish_attempts + 1)
+            self.next_attempt[r.review_id] = lease_until
+            out.append(self.by_id[r.review_id])
+        return out
+
+    async def published(self, review_id: str, woo_review_id: int, now: datetime) -> bool:
+        r = self.by_id.get(review_id)
+        if r is None or r.status != "approved":
+            return False
+        self.by_id[review_id] = replace(r, status="published", woo_review_id=woo_review_id, published_at=now,
+                                        publish_error=None)
+        self.next_attempt.pop(review_id, None)
+        return True
+
+    async def publish_failed(self, review_id: str, reason: str, retry_at: datetime | None) -> None:
+        r = self.by_id.get(review_id)
+        if r is None or r.status != "approved":
+            return
+        self.by_id[review_id] = replace(r, publish_error=reason[:500], status=r.status if retry_at else "failed")
+        self.next_attempt[review_id] = retry_at
+
+    async def moderate(self, review_id: str, to_status: str, from_statuses: tuple, display_name: str | None = None):
+        r = self.by_id.get(review_id)
+        if r is None or r.status not in from_statuses:
+            return None
+        attempts = 0 if to_status == "approved" and r.status != "approved" else r.publish_attempts
+        if to_status == "approved":
+            self.next_attempt.pop(review_id, None)
+        self.by_id[review_id] = replace(r, status=to_status, publish_attempts=attempts,
+                                        display_name=r.display_name if display_name is None else display_name)
+        return self.by_id[review_id]
+
+    async def queue(self, store_id: str, statuses: tuple, limit: int = 200) -> list:
+        return sorted((r for r in self.by_id.values() if r.store_id == store_id and r.status in statuses),
+                      key=lambda r: (r.created_at, r.review_id))[:limit]
+
     async def erase_customer(self, store_id: str, customer_key: str, keep_display_name: bool) -> None:
         for rid, r in list(self.by_id.items()):
             if (r.store_id, r.customer_key) == (store_id, customer_key):
@@ -167,3 +213,60 @@ class MemoryPhotoStore:
 
     def path(self, name: str):
         return None
+
+
+class FakeStoreAccess:
+    """IngestStoreAccess in memory: the stores it knows, or PublishRefused like the real one."""
+
+    def __init__(self, accesses: dict | None = None) -> None:
+        self.accesses = dict(accesses or {})
+
+    async def get(self, store_id: str):
+        from services.reviews.domain.publication import PublishRefused
+
+        if store_id not in self.accesses:
+            raise PublishRefused("ingest rest-access → 404", temporary=True, status=404)
+        return self.accesses[store_id]
+
+
+class FakeWooReviews:
+    """WooReviews against an in-memory store that answers like WooCommerce (its duplicate check
+    included). `refuse(status, code)` fails the next create with that answer; `lose_answer()` makes
+    the next create reach the store and then time out, as a lost answer does."""
+
+    def __init__(self) -> None:
+        self.reviews: list[dict] = []
+        self.requests: list[tuple[str, dict]] = []
+        self._refusals: list[tuple[int | None, str | None]] = []
+        self._lose = 0
+
+    def refuse(self, status: int | None, code: str | None = None, times: int = 1) -> None:
+        self._refusals.extend([(status, code)] * times)
+
+    def lose_answer(self) -> None:
+        self._lose += 1
+
+    async def create(self, access, body: dict) -> dict:
+        from services.reviews.domain.publication import PublishRefused, is_temporary
+
+        self.requests.append(("POST", dict(body)))
+        if self._refusals:
+            status, code = self._refusals.pop(0)
+            raise PublishRefused(f"POST products/reviews → {status} {code}", temporary=is_temporary(status),
+                                 status=status, code=code)
+        for r in self.reviews:
+            if (r["product_id"], r["review"], r["reviewer_email"]) == (body["product_id"], body["review"],
+                                                                     body["reviewer_email"]):
+                raise PublishRefused("POST products/reviews → 409 woocommerce_rest_comment_duplicate",
+                                     temporary=False, status=409, code="woocommerce_rest_comment_duplicate")
+        review = {**body, "id": 100 + len(self.reviews), "store_id": access.store_id}
+        self.reviews.append(review)
+        if self._lose:
+            self._lose -= 1
+            raise PublishRefused("POST products/reviews: ReadTimeout", temporary=True)
+        return review
+
+    async def find(self, access, product_id: int, reviewer_email: str) -> list[dict]:
+        self.requests.append(("GET", {"product": product_id, "reviewer_email": reviewer_email}))
+        return [r for r in self.reviews if r["store_id"] == access.store_id and r["product_id"] == product_id
+                and r["reviewer_email"].lower() == reviewer_email.lower()]

@@ -125,3 +125,47 @@ async def check_reviews_contract(requests, reviews, store_id: str) -> None:
     [erased] = await reviews.for_request(req.request_id)
     assert (erased.reviewer_email, erased.display_name, erased.body) == (None, "", "Good\nmug")
     assert (await reviews.help_for(req.request_id)).message is None
+
+
+async def check_publication_contract(requests, reviews, store_id: str) -> None:
+    from services.reviews.domain import reviews as rv
+
+    req = request(store_id, "p", 1)
+    await requests.add(req)
+
+    def review(pid: int, status: str, minute: int) -> rv.Review:
+        return rv.Review(review_id=rv.review_id(req.request_id, pid), request_id=req.request_id, store_id=store_id,
+                         order_id=1, product_id=pid, customer_key=req.customer_key, rating=4, title="t", body="b",
+                         display_name="Ann", reviewer_email="ann@example.com", photo=None, status=status,
+                         created_at=DUE + timedelta(minutes=minute))
+
+    a, b, held = review(5, rv.APPROVED, 1), review(9, rv.APPROVED, 2), review(11, rv.PENDING, 0)
+    for r in (a, b, held):
+        await reviews.add(r)
+    lease = DUE + timedelta(minutes=2)
+    claimed = await reviews.claim_publishable(DUE, lease, 10)
+    assert [(r.product_id, r.publish_attempts) for r in claimed] == [(5, 1), (9, 1)]  # approved only, oldest first
+    assert await reviews.claim_publishable(DUE + timedelta(minutes=1), lease, 10) == []  # leased
+    assert [r.publish_attempts for r in await reviews.claim_publishable(lease, lease, 1)] == [2]  # lease over
+
+    assert await reviews.published(a.review_id, 321, DUE) is True
+    assert await reviews.published(a.review_id, 322, DUE) is False  # once
+    got = await reviews.get(a.review_id)
+    assert (got.status, got.woo_review_id, got.published_at) == (rv.PUBLISHED, 321, DUE)
+
+    await reviews.publish_failed(b.review_id, "POST → 503", DUE + timedelta(hours=1))
+    assert (await reviews.get(b.review_id)).status == rv.APPROVED
+    assert await reviews.claim_publishable(DUE + timedelta(minutes=59), DUE + timedelta(hours=2), 10) == []
+    assert [r.product_id for r in await reviews.claim_publishable(DUE + timedelta(hours=1), lease, 10)] == [9]
+    await reviews.publish_failed(b.review_id, "POST → 404 woocommerce_rest_product_invalid_id", None)
+    failed = await reviews.get(b.review_id)
+    assert (failed.status, failed.publish_error) == (rv.FAILED, "POST → 404 woocommerce_rest_product_invalid_id")
+
+    assert [r.product_id for r in await reviews.queue(store_id, (rv.PENDING, rv.FAILED))] == [11, 9]
+    assert await reviews.moderate(a.review_id, rv.REJECTED, (rv.PENDING, rv.FAILED)) is None  # published: no
+    approved = await reviews.moderate(held.review_id, rv.APPROVED, (rv.PENDING,), display_name="A. R.")
+    assert (approved.status, approved.display_name) == (rv.APPROVED, "A. R.")
+    again = await reviews.moderate(b.review_id, rv.APPROVED, (rv.FAILED,))
+    assert (again.status, again.publish_attempts) == (rv.APPROVED, 0)  # a fresh start after a fix
+    assert sorted(r.product_id for r in await reviews.claim_publishable(DUE + timedelta(days=1), lease, 10)) == [9, 11]
+    assert await reviews.get("nope") is None

@@ -34,7 +34,8 @@ APPS = {
 
 # Other secrets a service refuses to run without outside development (ingest: its store secrets' key).
 REAL_SECRETS = {"ingest": {"secrets_keys": "cmVhbC1rZXktb2YtdGhpcy10ZXN0LTAxMjM0NTY3ODk="},
-                "reviews": {"link_secret": "a-real-link-secret-for-this-test-0123"}}
+                "reviews": {"link_secret": "a-real-link-secret-for-this-test-0123",
+                            "ingest_api_token": "a-real-ingest-token-for-this-test"}}
 
 
 def _app(name: str):
