@@ -20,6 +20,8 @@ class ReviewsMetrics:
                                  buckets=(1, 2, 3, 4, 5))
         self.reviews_published = Counter("reviews_published_total", "Reviews the store accepted (review.published)",
                                          ["store"])
+        self.time_to_review = Histogram("reviews_time_to_review_seconds", "From the ask to the review", ["store"],
+                                        buckets=(3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400))
         self.help_requests = Counter("reviews_help_requests_total", "Requests for help (review.help_requested)",
                                      ["store"])
 

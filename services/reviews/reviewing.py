@@ -146,9 +146,11 @@ async def submit(transactions: Transactions, links: ReviewLinks, photos: PhotoSt
         raise rv.InvalidInput("text_required")
     written: list[str] = []
     added: list[rv.Review] = []
+    sent_at = None
     try:
         async with transactions() as tx:
             req = await _open(tx, links, token, lock=True)
+            sent_at = req.sent_at
             products = _product_ids(req)
             if {e.product_id for e in entries} - products:
                 raise rv.InvalidInput("not_in_order")
@@ -183,6 +185,8 @@ async def submit(transactions: Transactions, links: ReviewLinks, photos: PhotoSt
     for r in added:
         reviews_metrics().reviews_submitted.labels(r.store_id).inc()
         reviews_metrics().ratings.labels(r.store_id).observe(r.rating)
+        if sent_at is not None:
+            reviews_metrics().time_to_review.labels(r.store_id).observe((now - sent_at).total_seconds())
         log.info("review_submitted", review_id=r.review_id, request_id=r.request_id, rating=r.rating,
                  photo=r.photo is not None)
     return added

@@ -1,5 +1,6 @@
-"""Reviews' HTTP app: review requests by customer, order or status, behind the service's bearer
-token. Run: `uvicorn services.reviews.entrypoints.api:create_app --factory --port 8004`."""
+"""Reviews' HTTP app: review requests by customer, order or status, the moderation queue
+(entrypoints/moderation.py) and satisfaction figures (entrypoints/satisfaction.py), behind the
+service's bearer token; the customer's review pages (entrypoints/pages.py) behind signed links. Run: `uvicorn services.reviews.entrypoints.api:create_app --factory --port 8004`."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,6 +14,7 @@ from services.reviews.config import ReviewsSettings
 from services.reviews.domain.review_requests import STATUSES, ReviewRequestRecord
 from services.reviews.entrypoints.moderation import moderation_router
 from services.reviews.entrypoints.pages import pages_router
+from services.reviews.entrypoints.satisfaction import satisfaction_router
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
@@ -89,4 +91,5 @@ def requests_router() -> APIRouter:
 def create_app(settings: ReviewsSettings | None = None) -> FastAPI:
     reviews = bootstrap(settings)
     return build_app(title="Aftercart reviews", description="Review requests at the right moment.",
-                     runtime=reviews.runtime, routers=[requests_router(), moderation_router(), pages_router()], service=reviews)
+                     runtime=reviews.runtime, routers=[requests_router(), moderation_router(), satisfaction_router(), pages_router()],
+                     service=reviews)
