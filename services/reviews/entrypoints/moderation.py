@@ -95,7 +95,7 @@ def moderation_router() -> APIRouter:
         return await _move(reviews, review_id, rv.REJECTED, REJECT_FROM)
 
     @router.patch("/reviews/{review_id}", summary="Change a review's display name before it is published",
-                  responses={**NOT_FOUND, **INVALID_REQUEST})
+                  responses={**NOT_FOUND, **INVALID_VALUE, **INVALID_REQUEST})
     async def rename(review_id: ReviewId, body: RenameIn, reviews: ReviewsDep) -> ReviewOut:
         name = rv.clean(body.display_name, rv.MAX_NAME)
         if not name:

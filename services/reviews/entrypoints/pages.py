@@ -116,7 +116,10 @@ def pages_router() -> APIRouter:
         except reviewing.LinkProblem as p:
             return _link_error(p)
         except InvalidInput as bad:
-            state = await reviewing.page_state(tx, service.links, token)
+            try:
+                state = await reviewing.page_state(tx, service.links, token)
+            except reviewing.LinkProblem as p:
+                return _link_error(p)
             t = texts_for(state.request.locale)
             return render("rate.html.j2", 400, t=t, base=f"/r/{token}", items=_items(state),
                           ratings=state.ratings, order_number=state.request.order_number or state.request.order_id,
@@ -177,7 +180,10 @@ def pages_router() -> APIRouter:
         except reviewing.LinkProblem as p:
             return _link_error(p)
         except InvalidInput as bad:
-            state = await reviewing.page_state(tx, service.links, token)
+            try:
+                state = await reviewing.page_state(tx, service.links, token)
+            except reviewing.LinkProblem as p:  # a bad link says so first, whatever the form held
+                return _link_error(p)
             return _review_page(state, token, status=400, error=texts_for(state.request.locale)[bad.code],
                                 values={"message": form.get("message") or ""})
         service.runtime.outbox_written.set()

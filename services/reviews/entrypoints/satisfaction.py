@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from services.reviews.adapters.satisfaction import PgSatisfaction
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
@@ -34,6 +34,23 @@ class SatisfactionOut(BaseModel):
     p90_hours_to_review: float | None
 
 
+IsoParam = Annotated[str | None, Query(max_length=40, description="ISO-8601 time with its UTC offset")]
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    """An ISO-8601 time with its offset, in UTC; a number, a date or a time without offset is a 400
+    (read strictly: a bare number must not pass as a Unix time)."""
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPException(400, f"{name} must be an ISO-8601 time with its UTC offset") from None
+    if t.tzinfo is None or "T" not in value:
+        raise HTTPException(400, f"{name} must be an ISO-8601 time with its UTC offset")
+    return t.astimezone(timezone.utc)
+
+
 def satisfaction_router() -> APIRouter:
     router = APIRouter(tags=["satisfaction"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
@@ -41,9 +58,9 @@ def satisfaction_router() -> APIRouter:
                 responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def satisfaction(store_id: Annotated[str, Path(min_length=1, max_length=64)], pool: PoolDep,
                            service: ServiceDep, product_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
-                           since: AwareDatetime | None = None, until: AwareDatetime | None = None) -> SatisfactionOut:
-        end = (until or service.now()).astimezone(timezone.utc)
-        start = (since or end - timedelta(days=30)).astimezone(timezone.utc)
+                           since: IsoParam = None, until: IsoParam = None) -> SatisfactionOut:
+        end = _moment(until, "until") or service.now().astimezone(timezone.utc)
+        start = _moment(since, "since") or end - timedelta(days=30)
         if start >= end:
             raise HTTPException(400, "since must be before until")
         f = await PgSatisfaction(pool).figures(store_id, start, end, product_id)

@@ -87,7 +87,8 @@ async def test_a_bad_link_is_a_clear_page_and_stores_nothing(site, change, statu
         bad = f"/r/{change(token)}"
     for method, suffix, kwargs in (("GET", "", {}), ("POST", "", {"data": {"rating_5": "5", "rating_9": "5"}}),
                                    ("POST", "/review", {"data": {"rating_5": "5", "text_5": "x"}}),
-                                   ("POST", "/help", {"data": {"message": "help"}})):
+                                   ("POST", "/help", {"data": {"message": "help"}}),
+                                   ("POST", "/help", {}), ("POST", "/review", {})):  # bad link and no form
         r = await c.request(method, bad + suffix, **kwargs)
         assert r.status_code == status, (method, suffix, r.text)
         # A link that can't be read names no order, so no language: English.

@@ -61,7 +61,9 @@ async def test_figures_per_store_and_product_on_the_api_and_in_metrics(site):
                                                                             "until": COMPLETED_AT.isoformat()},
                               headers=AUTH)).status_code == 400
         assert (await api.get(f"/stores/{site.store}/satisfaction", params={"since": "2026-03-01T10:00:00"},
-                              headers=AUTH)).status_code == 422  # a time without its offset
+                              headers=AUTH)).status_code == 400  # a time without its offset
+        assert (await api.get(f"/stores/{site.store}/satisfaction", params={"until": "0.5"},
+                              headers=AUTH)).status_code == 400  # not read as a Unix time
         assert (await api.get(f"/stores/{site.store}/satisfaction")).status_code == 401
 
         metrics = (await api.get("/metrics")).text
