@@ -77,8 +77,7 @@ def timing_config(settings: ReviewsSettings) -> TimingConfig:
 
 
 def scheduler_config(settings: ReviewsSettings) -> SchedulerConfig:
-    return SchedulerConfig(public_url=settings.public_url, reminder_days=settings.reminder_days,
-                           batch=settings.scheduler_batch)
+    return SchedulerConfig(public_url=settings.public_url, batch=settings.scheduler_batch)
 
 
 def review_links(settings: ReviewsSettings, now: Callable[[], datetime] = utcnow) -> ReviewLinks:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork
 from services.reviews.domain import review_requests as rr
 from services.reviews.domain.products import ProductInfo
-from services.reviews.domain.timing import (COMPLETED, DELIVERED, SHIPPED, delivered_due, dispatch_due,
+from services.reviews.domain.store_settings import keep_name_for, timing_for
+from services.reviews.domain.timing import (COMPLETED, DELIVERED, SHIPPED, TimingConfig, delivered_due, dispatch_due,
                                             is_delivered_status)
 from shared.events.catalog import ProductDeleted, ProductUpserted
 from shared.events.customers import CustomerErased, CustomerLinked
@@ -31,8 +32,14 @@ def request_id(store_id: str, order_id: int) -> str:
     return event_id(store_id, order_id, "review.request")
 
 
+async def _timing(tx: ReviewsUnitOfWork, store_id: str) -> TimingConfig:
+    """The service's timing rules with the store's own settings over them."""
+    return timing_for(tx.config, await tx.store_settings.get(store_id))
+
+
 async def _schedule(event: Event[OrderEvent], tx: ReviewsUnitOfWork, basis: str, at) -> None:
     d = event.data
+    config = await _timing(tx, d.store_id)
     req = await tx.requests.for_order(d.store_id, d.order_id)
     items = req.items if req else rr.items_from_lines(
         rr.OrderLine(line_id=li.line_id, product_id=li.product_id, name=li.name, quantity=li.quantity)
@@ -40,11 +47,11 @@ async def _schedule(event: Event[OrderEvent], tx: ReviewsUnitOfWork, basis: str,
     if not items:
         return
     if basis == DELIVERED:
-        due = delivered_due(tx.config, at)
+        due = delivered_due(config, at)
     else:
         products = await tx.products.get_many(d.store_id, [i.product_id for i in items])
         categories = {c for p in products.values() for c in p.category_ids}
-        due = dispatch_due(tx.config, at, d.shipping_country, categories)
+        due = dispatch_due(config, at, d.shipping_country, categories)
     if req is None:
         await tx.requests.add(rr.ReviewRequestRecord(
             request_id=request_id(d.store_id, d.order_id), cause_event_id=event.id, store_id=d.store_id,
@@ -78,12 +85,13 @@ async def on_order_shipped(event: Event[OrderShipped], tx: ReviewsUnitOfWork) ->
 async def on_order_status_changed(event: Event[OrderStatusChanged], tx: ReviewsUnitOfWork) -> None:
     d = event.data
     to, frm = d.to_status.removeprefix("wc-"), (d.from_status or "").removeprefix("wc-")
-    if is_delivered_status(tx.config, to):
+    config = await _timing(tx, d.store_id)
+    if is_delivered_status(config, to):
         await _schedule(event, tx, DELIVERED, event.time)
     elif to in _DONE:
         # Back in completed (order.completed may repeat its old id and be dropped): re-time a held ask.
         await _schedule(event, tx, COMPLETED, event.time)
-    elif (frm in _DONE or is_delivered_status(tx.config, frm)) and to not in _ENDED:
+    elif (frm in _DONE or is_delivered_status(config, frm)) and to not in _ENDED:
         await _change(tx, d.store_id, d.order_id, lambda r: rr.held(r, f"order moved back to {to}"))
 
 
@@ -126,7 +134,8 @@ async def on_customer_linked(event: Event[CustomerLinked], tx: ReviewsUnitOfWork
 async def on_customer_erased(event: Event[CustomerErased], tx: ReviewsUnitOfWork) -> None:
     d = event.data
     await tx.requests.erase_customer(d.store_id, d.key)
-    await tx.reviews.erase_customer(d.store_id, d.key, tx.keep_display_name)
+    keep = keep_name_for(tx.keep_display_name, await tx.store_settings.get(d.store_id))
+    await tx.reviews.erase_customer(d.store_id, d.key, keep)
 
 
 HANDLERS = {

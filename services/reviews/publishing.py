@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from services.reviews.domain import reviews as rv
 from services.reviews.domain.publication import PublishConfig, PublishRefused, retry_at, same_review, woo_body
+from services.reviews.domain.store_settings import incentive_for
 from services.reviews.domain.stores import StoreAccess
 from services.reviews.metrics import reviews_metrics
 from shared.events.follow_up import follow_up_event
@@ -86,10 +87,14 @@ async def publish_due(transactions: Transactions, stores: Stores, woo: Woo, conf
                       batch: int = 20) -> PublishBatch:
     async with transactions() as tx:
         claimed = await tx.reviews.claim_publishable(now, now + timedelta(seconds=config.lease_s), batch)
+        # Each store's incentive note (its own setting over the service's).
+        per_store = {s: replace(config, incentive_note=incentive_for(config.incentive_note,
+                                                                     await tx.store_settings.get(s)))
+                     for s in {r.store_id for r in claimed}}
     published = retrying = failed = 0
     for review in claimed:
         try:
-            woo_id = await post_once(stores, woo, review, config)
+            woo_id = await post_once(stores, woo, review, per_store[review.store_id])
         except PublishRefused as exc:
             again = exc.temporary and review.publish_attempts < config.max_attempts
             async with transactions() as tx:

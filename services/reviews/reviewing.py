@@ -24,6 +24,7 @@ from services.reviews.domain import reviews as rv
 from services.reviews.domain.links import BadLink, ReviewLinks
 from services.reviews.domain.moderation import ModerationConfig, initial_status
 from services.reviews.domain.products import ProductInfo
+from services.reviews.domain.store_settings import moderation_for
 from services.reviews.domain.photos import PhotoLimits, PhotoRefused, clean_photo, photo_name
 from services.reviews.metrics import reviews_metrics
 from shared.events.follow_up import follow_up_event
@@ -151,6 +152,7 @@ async def submit(transactions: Transactions, links: ReviewLinks, photos: PhotoSt
         async with transactions() as tx:
             req = await _open(tx, links, token, lock=True)
             sent_at = req.sent_at
+            rules = moderation_for(moderation, await tx.store_settings.get(req.store_id))
             products = _product_ids(req)
             if {e.product_id for e in entries} - products:
                 raise rv.InvalidInput("not_in_order")
@@ -169,7 +171,7 @@ async def submit(transactions: Transactions, links: ReviewLinks, photos: PhotoSt
                     review_id=review_id, request_id=req.request_id, store_id=req.store_id, order_id=req.order_id,
                     product_id=e.product_id, customer_key=req.customer_key, rating=stars, title=title, body=text,
                     display_name=name or (req.first_name or ""), reviewer_email=req.email, photo=photo,
-                    status=initial_status(moderation, stars, f"{title} {text} {name}"), created_at=now,
+                    status=initial_status(rules, stars, f"{title} {text} {name}"), created_at=now,
                     locale=req.locale)
                 if await tx.reviews.add(review):
                     await tx.outbox.write([_submitted(req, review, now)])

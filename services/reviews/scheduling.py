@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from services.reviews.domain import review_requests as rr
 from services.reviews.domain.links import ReviewLinks
+from services.reviews.domain.store_settings import timing_for
 from services.reviews.metrics import reviews_metrics
 from shared.events.envelope import Outgoing
 from shared.events.follow_up import follow_up_event
@@ -36,7 +37,6 @@ Transactions = Callable[[], AbstractAsyncContextManager["ReviewsUnitOfWork"]]
 @dataclass(frozen=True)
 class SchedulerConfig:
     public_url: str
-    reminder_days: int
     batch: int = 50
 
 
@@ -77,7 +77,8 @@ async def send_due(transactions: Transactions, links: ReviewLinks, config: Sched
         due = await tx.requests.claim_due(now, config.batch)
         for req in due:
             claimed = await tx.requests.claim_products(req, req.product_ids, now)
-            out = rr.sent(req, now, claimed, config.reminder_days)
+            reminder_days = timing_for(tx.config, await tx.store_settings.get(req.store_id)).reminder_days
+            out = rr.sent(req, now, claimed, reminder_days)
             await tx.requests.save(out)
             if out.status == rr.SENT:
                 await tx.outbox.write([await _announce(tx, out, "review.requested", now, links, config)])

@@ -24,6 +24,7 @@ from services.reviews.entrypoints.api import requests_router
 from services.reviews.entrypoints.moderation import moderation_router
 from services.reviews.entrypoints.pages import pages_router
 from services.reviews.entrypoints.satisfaction import satisfaction_router
+from services.reviews.entrypoints.store_settings import store_settings_router
 from services.reviews.scheduling import run_due
 from shared.service.app import build_app
 from shared.service.runtime import Runtime
@@ -75,7 +76,8 @@ async def reviews_app(stack, uid: str, photo_dir: Path, public_url: str = "http:
         runtime = Runtime("reviews", settings, MIGRATIONS, {})
         service = Reviews(settings=settings, runtime=runtime, now=clock.now)
         app = build_app(title="reviews under test", description="", runtime=runtime,
-                        routers=[requests_router(), moderation_router(), satisfaction_router(), pages_router()], service=service)
+                        routers=[requests_router(), moderation_router(), satisfaction_router(), store_settings_router(),
+                                 pages_router()], service=service)
         async with app.router.lifespan_context(app):
             await asyncio.wait_for(runtime.connected.wait(), 60)
             yield ReviewsSite(app=app, service=service, clock=clock, store=f"s{uid}", public_url=public_url)

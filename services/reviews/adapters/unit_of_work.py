@@ -12,6 +12,7 @@ import asyncpg
 from services.reviews.adapters.products import PgProducts
 from services.reviews.adapters.review_requests import PgReviewRequests
 from services.reviews.adapters.reviews import PgReviews
+from services.reviews.adapters.store_settings import PgStoreSettings
 from services.reviews.domain.timing import TimingConfig
 from shared.db.unit_of_work import PgUnitOfWork
 
@@ -23,6 +24,7 @@ class ReviewsUnitOfWork(PgUnitOfWork):
         self.requests = PgReviewRequests(conn)
         self.products = PgProducts(conn)
         self.reviews = PgReviews(conn)
+        self.store_settings = PgStoreSettings(conn)  # each store's overrides of `config` and the rest
         self.config = config
         # customer.erased: whether published reviews keep the display name (the store's setting).
         self.keep_display_name = keep_display_name

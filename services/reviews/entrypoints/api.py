@@ -15,6 +15,7 @@ from services.reviews.domain.review_requests import STATUSES, ReviewRequestRecor
 from services.reviews.entrypoints.moderation import moderation_router
 from services.reviews.entrypoints.pages import pages_router
 from services.reviews.entrypoints.satisfaction import satisfaction_router
+from services.reviews.entrypoints.store_settings import store_settings_router
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
@@ -91,5 +92,6 @@ def requests_router() -> APIRouter:
 def create_app(settings: ReviewsSettings | None = None) -> FastAPI:
     reviews = bootstrap(settings)
     return build_app(title="Aftercart reviews", description="Review requests at the right moment.",
-                     runtime=reviews.runtime, routers=[requests_router(), moderation_router(), satisfaction_router(), pages_router()],
+                     runtime=reviews.runtime, routers=[requests_router(), moderation_router(), satisfaction_router(), store_settings_router(),
+                              pages_router()],
                      service=reviews)

@@ -10,8 +10,10 @@ from services.reviews.bootstrap import MIGRATIONS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from services.reviews.adapters.reviews import PgReviews
+from services.reviews.adapters.store_settings import PgStoreSettings
 from tests.unit.reviews.requests_contract import (check_products_contract, check_requests_contract,
-                                                check_publication_contract, check_reviews_contract)
+                                                check_publication_contract, check_reviews_contract,
+                                                check_store_settings_contract)
 
 
 @pytest.fixture
@@ -23,7 +25,9 @@ async def pool(stack):
 
 
 @pytest.mark.parametrize("adapter,contract", [(PgReviewRequests, check_requests_contract),
-                                              (PgProducts, check_products_contract)], ids=["requests", "products"])
+                                              (PgProducts, check_products_contract),
+                                              (PgStoreSettings, check_store_settings_contract)],
+                         ids=["requests", "products", "store settings"])
 async def test_pg_adapters_keep_the_contract(pool, uid, adapter, contract):
     async with pool.acquire() as conn:
         tr = conn.transaction()

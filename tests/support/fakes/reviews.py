@@ -4,12 +4,14 @@
 - MemoryReviewRequests (PgReviewRequests): a request whose id or whose (store, order) is already
   there is ignored; claims take due rows oldest first (no locking needed in one process); asked
   products are claimed once per (store, customer, product); listings come newest first.
-- MemoryProducts (PgProducts), MemoryReviews (PgReviews), MemoryPhotoStore (LocalPhotoStore).
+- MemoryProducts (PgProducts), MemoryReviews (PgReviews), MemoryPhotoStore (LocalPhotoStore),
+  MemoryStoreSettings (PgStoreSettings); FakeStoreAccess and FakeWooReviews for publication.
 
     tx = InMemoryUnitOfWork(requests=MemoryReviewRequests(), products=MemoryProducts(), config=TimingConfig())
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -270,3 +272,18 @@ class FakeWooReviews:
         self.requests.append(("GET", {"product": product_id, "reviewer_email": reviewer_email}))
         return [r for r in self.reviews if r["store_id"] == access.store_id and r["product_id"] == product_id
                 and r["reviewer_email"].lower() == reviewer_email.lower()]
+
+
+class MemoryStoreSettings:
+    """PgStoreSettings in memory (kept as the JSON-shaped dict storage keeps)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict] = {}
+
+    async def get(self, store_id: str):
+        from services.reviews.domain.store_settings import StoreOverrides
+
+        return StoreOverrides.from_dict(json.loads(json.dumps(self.rows.get(store_id, {}))))
+
+    async def put(self, store_id: str, overrides) -> None:
+        self.rows[store_id] = overrides.as_dict()

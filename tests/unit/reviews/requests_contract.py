@@ -169,3 +169,16 @@ async def check_publication_contract(requests, reviews, store_id: str) -> None:
     assert (again.status, again.publish_attempts) == (rv.APPROVED, 0)  # a fresh start after a fix
     assert sorted(r.product_id for r in await reviews.claim_publishable(DUE + timedelta(days=1), lease, 10)) == [9, 11]
     assert await reviews.get("nope") is None
+
+
+async def check_store_settings_contract(settings, store_id: str) -> None:
+    from services.reviews.domain.store_settings import StoreOverrides
+
+    assert await settings.get(store_id) == StoreOverrides()
+    o = StoreOverrides(request_delay_days=3, transit_days_by_country={"DE": 2}, transit_days_by_category={17: 21},
+                       delivered_statuses=["arrived"], incentive_note="", keep_display_name_on_erasure=True)
+    await settings.put(store_id, o)
+    assert await settings.get(store_id) == o  # int keys, empty strings and booleans survive the JSON
+    await settings.put(store_id, StoreOverrides(reminder_days=0))
+    assert await settings.get(store_id) == StoreOverrides(reminder_days=0)  # replaced, not merged
+    assert await settings.get(f"{store_id}-other") == StoreOverrides()

@@ -12,7 +12,7 @@ from services.reviews import handlers
 from services.reviews.domain import review_requests as rr
 from services.reviews.domain.timing import TimingConfig
 from shared.testing import Clock, InMemoryUnitOfWork
-from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests, MemoryReviews
+from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests, MemoryReviews, MemoryStoreSettings
 from tests.unit.reviews.order_events import COMPLETED_AT, line, order_event, other_event
 
 DAY = timedelta(days=1)
@@ -25,7 +25,8 @@ def store(uid) -> str:
 
 def make_tx(**config) -> InMemoryUnitOfWork:
     return InMemoryUnitOfWork(requests=MemoryReviewRequests(now=Clock().now), products=MemoryProducts(),
-                              reviews=MemoryReviews(), keep_display_name=False, config=TimingConfig(**{"request_delay_days": 7, "default_transit_days": 3, **config}))
+                              reviews=MemoryReviews(), store_settings=MemoryStoreSettings(), keep_display_name=False,
+                              config=TimingConfig(**{"request_delay_days": 7, "default_transit_days": 3, **config}))
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ suites run against PostgreSQL in tests/integration/reviews)."""
 from __future__ import annotations
 
 from shared.testing import Clock
-from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests, MemoryReviews
+from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests, MemoryReviews, MemoryStoreSettings
 from tests.unit.reviews.requests_contract import (check_products_contract, check_requests_contract,
-                                                check_publication_contract, check_reviews_contract)
+                                                check_publication_contract, check_reviews_contract,
+                                                check_store_settings_contract)
 
 
 async def test_memory_requests_keep_the_contract(uid):
@@ -22,3 +23,7 @@ async def test_memory_reviews_keep_the_contract(uid):
 
 async def test_memory_publication_keeps_the_contract(uid):
     await check_publication_contract(MemoryReviewRequests(now=Clock().now), MemoryReviews(), f"s{uid}")
+
+
+async def test_memory_store_settings_keep_the_contract(uid):
+    await check_store_settings_contract(MemoryStoreSettings(), f"s{uid}")

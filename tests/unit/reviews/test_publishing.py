@@ -11,7 +11,7 @@ from services.reviews.domain import reviews as rv
 from services.reviews.domain.publication import PublishConfig
 from services.reviews.domain.stores import StoreAccess
 from shared.testing import Clock, FakeOutbox, InMemoryUnitOfWork
-from tests.support.fakes.reviews import FakeStoreAccess, FakeWooReviews, MemoryReviewRequests, MemoryReviews
+from tests.support.fakes.reviews import FakeStoreAccess, FakeWooReviews, MemoryReviewRequests, MemoryReviews, MemoryStoreSettings
 from tests.unit.reviews.requests_contract import request
 
 CONFIG = PublishConfig(max_attempts=3, backoff_base_s=60, lease_s=120)
@@ -21,12 +21,13 @@ class World:
     def __init__(self, store: str, config: PublishConfig = CONFIG) -> None:
         self.store, self.clock, self.config = store, Clock(), config
         self.requests, self.reviews, self.outbox = MemoryReviewRequests(self.clock.now), MemoryReviews(), FakeOutbox()
-        self.woo = FakeWooReviews()
+        self.woo, self.store_settings = FakeWooReviews(), MemoryStoreSettings()
         self.stores = FakeStoreAccess({store: StoreAccess(store, "https://shop.example", "ck_x", "cs_x")})
 
     @asynccontextmanager
     async def tx(self):
-        yield InMemoryUnitOfWork(outbox=self.outbox, requests=self.requests, reviews=self.reviews)
+        yield InMemoryUnitOfWork(outbox=self.outbox, requests=self.requests, reviews=self.reviews,
+                                 store_settings=self.store_settings)
 
     async def review(self, pid: int = 5, **kw) -> rv.Review:
         req = request(self.store, "p", 1)

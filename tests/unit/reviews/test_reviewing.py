@@ -16,7 +16,7 @@ from services.reviews.domain.photos import PhotoLimits
 from services.reviews.domain.timing import TimingConfig
 from services.reviews.scheduling import SchedulerConfig, run_due
 from shared.testing import Clock, FakeOutbox, InMemoryUnitOfWork
-from tests.support.fakes.reviews import MemoryPhotoStore, MemoryProducts, MemoryReviewRequests, MemoryReviews
+from tests.support.fakes.reviews import MemoryPhotoStore, MemoryProducts, MemoryReviewRequests, MemoryReviews, MemoryStoreSettings
 from tests.support.images import exif_of, jpeg_with_location
 from tests.unit.reviews.order_events import COMPLETED_AT, order_event
 
@@ -27,20 +27,20 @@ class World:
     def __init__(self, store: str) -> None:
         self.store, self.clock = store, Clock(COMPLETED_AT)
         self.requests, self.products, self.reviews = MemoryReviewRequests(self.clock.now), MemoryProducts(), MemoryReviews()
-        self.outbox, self.photos = FakeOutbox(), MemoryPhotoStore()
+        self.outbox, self.photos, self.store_settings = FakeOutbox(), MemoryPhotoStore(), MemoryStoreSettings()
         self.links = ReviewLinks("a-secret-for-tests-0123456789", max_age_days=30, now=self.clock.now)
 
     @asynccontextmanager
     async def tx(self):
         yield InMemoryUnitOfWork(outbox=self.outbox, requests=self.requests, products=self.products,
-                                 reviews=self.reviews, config=TimingConfig())
+                                 reviews=self.reviews, store_settings=self.store_settings, config=TimingConfig())
 
     async def asked(self, order_id: int = 1) -> str:
         """An order completed and its ask sent: the token of its link."""
         async with self.tx() as tx:
             await handlers.on_order_completed(order_event(self.store, "order.completed", order_id), tx)
         self.clock.advance(days=30)
-        await run_due(self.tx, self.links, SchedulerConfig("https://r.example", 5), self.clock.now())
+        await run_due(self.tx, self.links, SchedulerConfig("https://r.example"), self.clock.now())
         return self.outbox.of_type("review.requested")[-1].envelope.data["review_url"].rsplit("/", 1)[1]
 
     async def submit(self, token: str, entries, name: str | None = "Ann R."):

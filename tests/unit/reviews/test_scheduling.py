@@ -16,11 +16,11 @@ from services.reviews.domain.timing import TimingConfig
 from services.reviews.scheduling import SchedulerConfig, run_due
 from shared.events.envelope import derived_event_id
 from shared.testing import Clock, FakeOutbox, InMemoryUnitOfWork
-from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests
+from tests.support.fakes.reviews import MemoryProducts, MemoryReviewRequests, MemoryStoreSettings
 from tests.unit.reviews.order_events import COMPLETED_AT, line, order_event
 
 DAY = timedelta(days=1)
-CONFIG = SchedulerConfig(public_url="https://reviews.example/", reminder_days=5, batch=2)
+CONFIG = SchedulerConfig(public_url="https://reviews.example/", batch=2)
 
 
 class World:
@@ -29,11 +29,13 @@ class World:
     def __init__(self) -> None:
         self.clock = Clock(COMPLETED_AT)
         self.requests, self.products, self.outbox = MemoryReviewRequests(self.clock.now), MemoryProducts(), FakeOutbox()
+        self.store_settings = MemoryStoreSettings()
         self.links = ReviewLinks("a-secret-for-tests-0123456789", max_age_days=30, now=self.clock.now)
 
     def tx(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(outbox=self.outbox, requests=self.requests, products=self.products,
-                                  config=TimingConfig(request_delay_days=7, default_transit_days=3))
+                                  store_settings=self.store_settings,
+                                  config=TimingConfig(request_delay_days=7, default_transit_days=3, reminder_days=5))
 
     @asynccontextmanager
     async def transactions(self):
