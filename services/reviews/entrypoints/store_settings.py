@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool
 
 from services.reviews.adapters.store_settings import PgStoreSettings
 from services.reviews.bootstrap import Reviews, publish_config, timing_config
@@ -15,8 +15,11 @@ from services.reviews.domain.store_settings import (StoreOverrides, incentive_fo
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
 from shared.service.ops import INVALID_REQUEST
 
-Days = Annotated[int, Field(ge=0, le=365)]
+# Strict: JSON's true is not 1 and 1.0 is not 1 here (what the document says is what is taken).
+Days = Annotated[int, Strict(), Field(ge=0, le=365)]
+Transit = Annotated[int, Strict(), Field(ge=0, le=120)]
 Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]
+CategoryId = Annotated[int, Field(ge=1, le=2**53)]  # a JSON object key: a string of digits
 
 
 class SettingsIn(BaseModel):
@@ -24,16 +27,15 @@ class SettingsIn(BaseModel):
 
     request_delay_days: Days | None = None
     reminder_days: Days | None = None
-    default_transit_days: Annotated[int, Field(ge=0, le=120)] | None = None
-    transit_days_by_country: dict[Country, Annotated[int, Field(ge=0, le=120)]] | None = Field(None, max_length=300)
-    transit_days_by_category: dict[Annotated[int, Field(ge=1, le=2**53)], Annotated[int, Field(ge=0, le=365)]] | None = \
-        Field(None, max_length=1000)
-    delivered_statuses: list[Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]] | None = \
-        Field(None, max_length=20)
-    auto_approve_min_rating: Annotated[int, Field(ge=1, le=6)] | None = None
-    blocked_words: list[Annotated[str, Field(min_length=1, max_length=60)]] | None = Field(None, max_length=500)
-    incentive_note: Annotated[str, Field(max_length=300)] | None = None
-    keep_display_name_on_erasure: bool | None = None
+    default_transit_days: Transit | None = None
+    transit_days_by_country: dict[Country, Transit] | None = Field(None, max_length=300)
+    transit_days_by_category: dict[CategoryId, Days] | None = Field(None, max_length=1000)
+    delivered_statuses: list[Annotated[str, Strict(), Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
+                             ] | None = Field(None, max_length=20)
+    auto_approve_min_rating: Annotated[int, Strict(), Field(ge=1, le=6)] | None = None
+    blocked_words: list[Annotated[str, Strict(), Field(min_length=1, max_length=60)]] | None = Field(None, max_length=500)
+    incentive_note: Annotated[str, Strict(), Field(max_length=300)] | None = None
+    keep_display_name_on_erasure: StrictBool | None = None
 
 
 class EffectiveOut(BaseModel):

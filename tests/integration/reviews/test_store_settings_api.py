@@ -45,7 +45,8 @@ async def test_settings_per_store(site):
     assert due == {site.store: COMPLETED_AT + timedelta(days=3), f"{site.store}b": COMPLETED_AT + timedelta(days=14)}
 
     for bad in ({"request_delay_days": -1}, {"reminder_days": "soon"}, {"transit_days_by_country": {"Germany": 2}},
-                {"unknown_setting": 1}, {"delivered_statuses": ["<b>"]}):
+                {"unknown_setting": 1}, {"delivered_statuses": ["<b>"]}, {"keep_display_name_on_erasure": 0},
+                {"reminder_days": 1.0}):
         r = await c.put(url, json=bad, headers=AUTH)
         assert r.status_code == 422, bad
     assert (await c.get(url, headers=AUTH)).json()["effective"]["request_delay_days"] == 2  # unchanged
