@@ -32,6 +32,10 @@ def _env(s: StackSettings, name: str) -> dict[str, str]:
                 "PORT": str(service_port(name))}
     if name == "notifier":
         defaults.update(SMTP_HOST=s.host, SMTP_PORT=str(s.smtp_port))
+    if name == "reviews":  # its pages' address, ingest for the stores' credentials, photos under the state
+        defaults.update(PUBLIC_URL=f"http://{s.host}:{service_port(name)}",
+                        INGEST_URL=f"http://{s.host}:{service_port('ingest')}",
+                        PHOTO_DIR=str(s.state_dir / "reviews" / "photos"))
     for k, v in defaults.items():
         env.setdefault(prefix + k, v)  # an explicit setting wins over the stack's defaults
     return env

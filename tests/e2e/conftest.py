@@ -33,6 +33,11 @@ def service_env(stack, name: str, port: int) -> dict[str, str]:
     if name == "notifier":
         env[prefix + "SMTP_PORT"] = str(stack.smtp_port)
         env[prefix + "SEND_BACKOFF_BASE_S"] = "0.2"
+    if name == "reviews":  # its pages on its own port; the stores' credentials from this run's ingest
+        env[prefix + "PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+        env[prefix + "INGEST_URL"] = f"http://127.0.0.1:{PORTS['ingest']}"
+        env[prefix + "INGEST_API_TOKEN"] = API_TOKEN
+        env[prefix + "PHOTO_DIR"] = str(stack.state_dir / "e2e" / RUN / "photos")
     return env
 
 

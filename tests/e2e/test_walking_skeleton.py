@@ -88,7 +88,8 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert req["product_ids"] == sorted({li["product_id"] for li in placed["line_items"]}, key=[
             li["product_id"] for li in placed["line_items"]].index)
         due = datetime.fromisoformat(req["due_at"])
-        assert due - datetime.fromisoformat(completed["date_completed_gmt"] + "+00:00") == timedelta(days=7)
+        # 7 days of expected transit (no delivery reported), then 7 to try the goods.
+        assert due - datetime.fromisoformat(completed["date_completed_gmt"] + "+00:00") == timedelta(days=14)
 
         async def available_points():
             r = await client.get(f"{services['loyalty']}/customers/{key}/balance", headers=auth)

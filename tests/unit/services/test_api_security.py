@@ -1,7 +1,7 @@
 """Every internal endpoint of every service asks for its bearer token: the OpenAPI document lists
 each one with the bearer scheme, and each answers 401 (with WWW-Authenticate) without the token or
 with a wrong one — before any storage is touched. /healthz, /readyz, /metrics and the signed
-WooCommerce webhook are the only open doors. No I/O: the apps are built, never started."""
+WooCommerce webhook are the only open doors (with reviews' customer pages, behind signed links). No I/O: the apps are built, never started."""
 from __future__ import annotations
 
 import re
@@ -18,7 +18,11 @@ from services.notifier.entrypoints.api import create_app as notifier_app
 from services.reviews.config import ReviewsSettings
 from services.reviews.entrypoints.api import create_app as reviews_app
 
-OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/webhooks/woocommerce")}
+OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/webhooks/woocommerce"),
+        # Reviews' customer pages: guarded by the signed, expiring link in their path instead
+        # (tests/integration/reviews/test_pages.py), and the photos published reviews show.
+        ("GET", "/r/{token}"), ("POST", "/r/{token}"), ("GET", "/r/{token}/review"), ("POST", "/r/{token}/review"),
+        ("POST", "/r/{token}/help"), ("GET", "/r/{token}/thanks"), ("GET", "/photos/{name}")}
 TOKEN = "a-real-token-for-this-test-0123"
 APPS = {
     "ingest": (ingest_app, IngestSettings),
@@ -29,7 +33,9 @@ APPS = {
 
 
 # Other secrets a service refuses to run without outside development (ingest: its store secrets' key).
-REAL_SECRETS = {"ingest": {"secrets_keys": "cmVhbC1rZXktb2YtdGhpcy10ZXN0LTAxMjM0NTY3ODk="}}
+REAL_SECRETS = {"ingest": {"secrets_keys": "cmVhbC1rZXktb2YtdGhpcy10ZXN0LTAxMjM0NTY3ODk="},
+                "reviews": {"link_secret": "a-real-link-secret-for-this-test-0123",
+                            "ingest_api_token": "a-real-ingest-token-for-this-test"}}
 
 
 def _app(name: str):
