@@ -34,5 +34,8 @@ class ProfilesSettings(BaseSettings):
     # (AFTERCART_PROFILES_STORE_THRESHOLDS='{"shop-1": {"loyal_orders": 4}}').
     thresholds: SegmentThresholds = SegmentThresholds()
     store_thresholds: dict[str, SegmentThresholds] = {}
+    # How long a worker that died without leaving (kill -9, a lost host) holds its partitions
+    # before the group moves them to the others (Kafka's session timeout, at least 6 s).
+    session_timeout_s: float = 10.0
     # faust's offset commit interval: how much a killed worker replays (replays change nothing).
     commit_interval_s: float = 1.0

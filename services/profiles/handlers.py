@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.profiles.domain.profile import ProductFacts, apply_order, empty, summarize
+from services.profiles.domain.profile import ProductFacts, apply_order, empty, erased, summarize
 from services.profiles.domain.publication import profile_event
 from shared.events.catalog import ProductDeleted, ProductUpserted
 from shared.events.customers import CustomerErased
@@ -78,7 +78,7 @@ async def on_order_deleted(event: Event[OrderDeleted], tx: ProfilesUnitOfWork) -
 
 
 async def on_customer_erased(event: Event[CustomerErased], tx: ProfilesUnitOfWork) -> None:
-    tx.profiles.erase(event.data.key)
+    tx.profiles.put(event.data.key, erased(event.data.store_id, event.data.key, event.time))
     tx.outbox.tombstone(event.data.key)
 
 

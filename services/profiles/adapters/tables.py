@@ -3,8 +3,8 @@
 
     profiles   customer key → profile state (domain/profile.py), a faust Table co-partitioned
                with orders.v1 / customers.v1 (both keyed by customer key)
-    catalogue  "<store>:p<id>" → {"categories", "usage_period_days"}, a faust GlobalTable: every
-               worker holds the whole catalogue, whichever partitions of the orders it owns
+    catalogue  "<store>:p<id>" → {"categories", "usage_period_days"}: every worker's whole copy
+               of catalog.v1 (adapters/catalogue_reader.py)
 """
 from __future__ import annotations
 
@@ -22,9 +22,6 @@ class TableProfiles:
 
     def put(self, key: str, state: dict[str, Any]) -> None:
         self.table[key] = state
-
-    def erase(self, key: str) -> None:
-        self.table.pop(key, None)  # faust writes a tombstone to the changelog
 
 
 class TableCatalogue:

@@ -44,6 +44,13 @@ def empty(store_id: str, customer_key: str) -> dict[str, Any]:
     return {"store_id": store_id, "customer_key": customer_key, "orders": {}}
 
 
+def erased(store_id: str, customer_key: str, time: datetime) -> dict[str, Any]:
+    """What is kept of an erased customer: the pseudonymous key and when, nothing else — so an
+    order event from before the erasure, read after it (orders.v1 and customers.v1 interleave),
+    cannot bring the profile back."""
+    return {**empty(store_id, customer_key), "erased_at": time.astimezone(timezone.utc).isoformat()}
+
+
 def _order_facts(event_type: str, time: datetime, data: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     dates = data.get("dates") or {}
     status = "deleted" if event_type == "order.deleted" else str(data.get("status") or "")
@@ -70,6 +77,8 @@ def apply_order(state: dict[str, Any], event_id: str, event_type: str, time: dat
                 data: dict[str, Any]) -> dict[str, Any] | None:
     """The state after an order event, or None when the event changes nothing (seen before, or
     older than what is known of its order)."""
+    if (erased := state.get("erased_at")) and datetime.fromisoformat(erased) >= time:
+        return None  # news from before the customer's erasure (topics interleave): nothing to keep
     order_id = str(data["order_id"])
     orders = state.get("orders", {})
     old = orders.get(order_id)

@@ -1,7 +1,10 @@
 """The worker's small HTTP endpoint (aiohttp, which faust already brings): /healthz (the process
-runs), /readyz (tables recovered and partitions assigned: profiles are current), /metrics
+runs), /readyz (tables recovered, partitions assigned, catalogue loaded: profiles are current), /metrics
 (Prometheus). Nothing here needs a token: it says nothing about any customer."""
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import faust
 from aiohttp import web
@@ -13,13 +16,16 @@ def ready(app: faust.App) -> bool:
     return bool(recovery.completed.is_set() and not app.rebalancing)
 
 
-async def serve_health(app: faust.App, host: str, port: int) -> None:
+
+async def serve_health(app: faust.App, host: str, port: int,
+                       also_ready: Callable[[], bool] = lambda: True,
+                       details: Callable[[], dict[str, Any]] = dict) -> None:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "service": "profiles"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ok = ready(app)
-        return web.json_response({"status": "ready" if ok else "recovering", "service": "profiles"},
+        ok = ready(app) and also_ready()
+        return web.json_response({"status": "ready" if ok else "recovering", "service": "profiles", **details()},
                                  status=200 if ok else 503)
 
     async def metrics(_: web.Request) -> web.Response:
