@@ -37,5 +37,12 @@ class ProfilesSettings(BaseSettings):
     # How long a worker that died without leaving (kill -9, a lost host) holds its partitions
     # before the group moves them to the others (Kafka's session timeout, at least 6 s).
     session_timeout_s: float = 10.0
+    # The topics (EVENTS.md's names). Other names only for benchmarks and tests that must not read
+    # or write the shared ones; the source topics must exist, with the same partition count.
+    orders_topic: str = "orders.v1"
+    customers_topic: str = "customers.v1"
+    catalog_topic: str = "catalog.v1"
+    profiles_topic: str = "profiles.v1"
+    dlq_topic: str = "profiles.dlq"
     # faust's offset commit interval: how much a killed worker replays (replays change nothing).
     commit_interval_s: float = 1.0

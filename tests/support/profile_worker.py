@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.events.envelope import Envelope
-from shared.events.registry import TOPIC_OF_TYPE, validate_data
+from shared.events.registry import PARTITIONS, TOPIC_OF_TYPE, validate_data
 from shared.kafka.producer import headers_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,14 +92,49 @@ class ProfileWorker:
         await self.stop()
 
 
-async def publish(bootstrap: str, events: list[tuple[str, Envelope]]) -> None:
-    """(key, envelope) pairs to their home topics, in order."""
+class OwnTopics:
+    """Topics of a test's own (created empty, deleted after), so a worker reads no earlier run's
+    history and writes nothing others read: the worker's AFTERCART_PROFILES_*_TOPIC settings."""
+
+    def __init__(self, prefix: str) -> None:
+        self.names = {"orders.v1": f"{prefix}-orders", "customers.v1": f"{prefix}-customers",
+                      "catalog.v1": f"{prefix}-catalog", "profiles.v1": f"{prefix}-profiles",
+                      "profiles.dlq": f"{prefix}-dlq"}
+
+    def env(self) -> dict[str, str]:
+        keys = {"orders.v1": "ORDERS", "customers.v1": "CUSTOMERS", "catalog.v1": "CATALOG",
+                "profiles.v1": "PROFILES", "profiles.dlq": "DLQ"}
+        return {f"AFTERCART_PROFILES_{keys[k]}_TOPIC": v for k, v in self.names.items()}
+
+    def of(self, event_type: str) -> str:
+        return self.names[TOPIC_OF_TYPE[event_type]]
+
+    async def create(self, bootstrap: str) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(n, PARTITIONS, 1) for n in self.names.values()])
+        finally:
+            await admin.close()
+
+    async def delete(self, bootstrap: str) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.delete_topics(list(self.names.values()))
+        finally:
+            await admin.close()
+
+
+async def publish(bootstrap: str, events: list[tuple[str, Envelope]], topics: OwnTopics | None = None) -> None:
+    """(key, envelope) pairs to their home topics (or the test's own), in order."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for key, env in events:
             validate_data(env.type, env.version, env.data)
-            await producer.send_and_wait(TOPIC_OF_TYPE[env.type], env.to_bytes(), key=key.encode(),
+            topic = topics.of(env.type) if topics else TOPIC_OF_TYPE[env.type]
+            await producer.send_and_wait(topic, env.to_bytes(), key=key.encode(),
                                          headers=headers_for(env.type, env.id))
     finally:
         await producer.stop()

@@ -30,7 +30,7 @@ from services.profiles.config import ProfilesSettings
 from services.profiles.entrypoints.health import serve_health
 from services.profiles.metrics import profiles_metrics
 from shared.events.envelope import Envelope, Event
-from shared.events.registry import CUSTOMERS, ORDERS, PARTITIONS, PROFILES, UnknownEventType, dlq, model_for
+from shared.events.registry import PARTITIONS, UnknownEventType, model_for
 from shared.kafka.producer import headers_for
 from shared.logging import get_logger, setup_logging
 
@@ -47,9 +47,9 @@ def create_app(settings: ProfilesSettings | None = None) -> faust.App:
         broker_heartbeat_interval=max(s.session_timeout_s / 4, 1.0), consumer_auto_offset_reset="earliest",
         key_serializer="raw", value_serializer="raw", web_enabled=False)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-    customers_and_orders = app.topic(ORDERS.name, CUSTOMERS.name, partitions=PARTITIONS, **raw)
-    out = app.topic(PROFILES.name, partitions=PARTITIONS, **raw)
-    dead = app.topic(dlq("profiles"), partitions=PARTITIONS, **raw)
+    customers_and_orders = app.topic(s.orders_topic, s.customers_topic, partitions=PARTITIONS, **raw)
+    out = app.topic(s.profiles_topic, partitions=PARTITIONS, **raw)
+    dead = app.topic(s.dlq_topic, partitions=PARTITIONS, **raw)
     # Table state as JSON (internal changelog topics, not shared ones).
     as_json = faust.Schema(key_serializer="json", value_serializer="json")
     profiles = app.Table("profiles", default=None, partitions=PARTITIONS, schema=as_json)
@@ -97,7 +97,8 @@ def create_app(settings: ProfilesSettings | None = None) -> faust.App:
         async for record in stream.events():
             await handle_value(record.value, record.key, record.headers)
 
-    reader = CatalogueReader(s.kafka_bootstrap, lambda value: handle_value(value, None, None, dead_letter=False))
+    reader = CatalogueReader(s.kafka_bootstrap, lambda value: handle_value(value, None, None, dead_letter=False),
+                             topic=s.catalog_topic)
 
     @app.task
     async def catalogue_task() -> None:
