@@ -1,5 +1,5 @@
-"""`aftercart services up | down | status`: the four services (and the store simulator) as
-detached processes, wired to the local stack's ports, with the same pid/log bookkeeping as the
+"""`aftercart services up | down | status`: the four services, the faust profile worker (and the
+store simulator) as detached processes, wired to the local stack's ports, with the same pid/log bookkeeping as the
 stack (state_dir/run, state_dir/logs)."""
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from deploy.local.stack import procs
 from deploy.local.stack.config import StackSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"ingest": 8001, "notifier": 8002, "loyalty": 8003, "reviews": 8004}
-services_app = typer.Typer(help="Run the four Aftercart services locally.", no_args_is_help=True)
+SERVICES = {"ingest": 8001, "notifier": 8002, "loyalty": 8003, "reviews": 8004, "profiles": 8005}
+# Not an HTTP service: the faust worker, with a small /healthz /readyz /metrics endpoint of its own.
+WORKERS = {"profiles": "services.profiles.entrypoints.worker"}
+services_app = typer.Typer(help="Run the four Aftercart services and the profile worker locally.",
+                           no_args_is_help=True)
 
 
 def service_port(name: str) -> int:
@@ -28,8 +31,9 @@ def _env(s: StackSettings, name: str) -> dict[str, str]:
     env = dict(os.environ)
     # The local runner is a laptop's: development mode, so the built-in API tokens are accepted.
     env.setdefault("AFTERCART_ENV", "development")
-    defaults = {"DATABASE_URL": s.service_dsn(name), "KAFKA_BOOTSTRAP": s.bootstrap_servers(),
-                "PORT": str(service_port(name))}
+    defaults = {"KAFKA_BOOTSTRAP": s.bootstrap_servers(), "PORT": str(service_port(name))}
+    if name not in WORKERS:  # the profile worker keeps its state in Kafka, not PostgreSQL
+        defaults["DATABASE_URL"] = s.service_dsn(name)
     if name == "notifier":
         defaults.update(SMTP_HOST=s.host, SMTP_PORT=str(s.smtp_port))
     if name == "reviews":  # its pages' address, ingest for the stores' credentials, photos under the state
@@ -43,6 +47,10 @@ def _env(s: StackSettings, name: str) -> dict[str, str]:
 
 def component(s: StackSettings, name: str) -> procs.Component:
     port = service_port(name)
+    if name in WORKERS:
+        return procs.Component(
+            name=name, marker=WORKERS[name], ports={f"{name}_port": port}, address=f"http://{s.host}:{port}",
+            argv=[sys.executable, "-m", WORKERS[name]], cwd=ROOT, env=_env(s, name), stop_timeout=15.0)
     module = f"services.{name}.entrypoints.api"
     return procs.Component(
         name=name, marker=module, ports={f"{name}_port": port}, address=f"http://{s.host}:{port}",
@@ -106,7 +114,7 @@ def _cli(fn) -> None:
 
 @services_app.command("up")
 def up_cmd(wait: bool = typer.Option(True, "--wait/--no-wait", help="wait until every /readyz says ready")):
-    """Start ingest, notifier, loyalty and reviews (idempotent)."""
+    """Start ingest, notifier, loyalty, reviews and the profile worker (idempotent)."""
     _cli(lambda: up(wait=wait))
 
 

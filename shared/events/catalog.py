@@ -1,9 +1,10 @@
 """The `data` of every catalog.v1 event (producer: ingest). catalog.v1 is compacted and keyed by
 "<store>:p<product_id>", so its latest record per product is the product's current state.
 
-`related_ids` is deliberately absent: WooCommerce computes it from shared categories/tags and
-shuffles it on every request, so it is noise, not state. Consumers that want "related" products
-derive them from `categories`/`tags`, or use the merchant's `cross_sell_ids`/`upsell_ids`.
+`related_ids` is what WooCommerce listed with the product's last real change (sorted): WooCommerce
+computes it from shared categories/tags and picks a new random few on every request, so a change
+of related_ids alone is not news (ingest publishes no event for it). Prefer the merchant's own
+`cross_sell_ids`/`upsell_ids`; use related_ids after them.
 """
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ class ProductUpserted(EventData):
     tags: list[Term] = []
     cross_sell_ids: list[int] = []
     upsell_ids: list[int] = []
+    related_ids: list[int] = []
+    # Days one unit lasts (product meta `_aftercart_usage_period_days`), for replenishment reminders.
+    usage_period_days: int | None = None
     permalink: str | None = None
     image: str | None = None  # URL of the main image
 

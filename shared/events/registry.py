@@ -95,7 +95,7 @@ PROFILES = Topic("profiles.v1", "profiles", {"profile.updated": ProfileUpdated},
 
 ALL: tuple[Topic, ...] = (ORDERS, CUSTOMERS, CATALOG, LOYALTY, REVIEWS, NOTIFICATIONS, PROFILES)
 # Services with a consumer group (each has its dead-letter topic).
-CONSUMERS = ("notifier", "loyalty", "reviews")
+CONSUMERS = ("notifier", "loyalty", "reviews", "profiles")
 # (type, major version ≥ 2) → model, for a breaking change published beside version 1.
 EXTRA_VERSIONS: dict[tuple[str, int], type[BaseModel]] = {}
 

@@ -32,9 +32,9 @@ def content_hash(payload: dict[str, Any], volatile: frozenset[str] = VOLATILE) -
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
-def carried_hash(data: BaseModel) -> str:
+def carried_hash(data: BaseModel, exclude: set[str] | None = None) -> str:
     """Hash of what an event carries: a change elsewhere in the payload is not news to consumers."""
-    body = data.model_dump(mode="json", by_alias=True)
+    body = data.model_dump(mode="json", by_alias=True, exclude=exclude)
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 

@@ -53,6 +53,25 @@ def _ids(values: object) -> list[int]:
     return [int(v) for v in values if str(v).strip().isdigit()] if isinstance(values, list) else []
 
 
+USAGE_META_KEY = "_aftercart_usage_period_days"
+
+
+def _usage_days(payload: dict) -> int | None:
+    """Days one unit lasts, from the product meta a store sets for replenishment reminders."""
+    for meta in payload.get("meta_data") or []:
+        if isinstance(meta, dict) and meta.get("key") == USAGE_META_KEY:
+            text = str(meta.get("value") or "").strip()
+            return int(text) if text.isdigit() and 0 < int(text) <= 3650 else None
+    return None
+
+
+def _carried(data: ProductUpserted) -> str:
+    """What makes an upsert news: everything carried but related_ids (a new random pick on every
+    request), and usage_period_days only once a store sets it (unset products keep their hash)."""
+    exclude = {"related_ids"} | ({"usage_period_days"} if data.usage_period_days is None else set())
+    return carried_hash(data, exclude=exclude)
+
+
 def _image(payload: dict) -> str | None:
     images = payload.get("images")
     if isinstance(images, list) and images and isinstance(images[0], dict):
@@ -71,6 +90,7 @@ def _product_data(store: StoreContext, payload: dict, product_id: int) -> Produc
         sale_price=_price(payload.get("sale_price"), "sale_price"), stock_status=text_or_none(payload.get("stock_status")),
         categories=_terms(payload.get("categories")), tags=_terms(payload.get("tags")),
         cross_sell_ids=_ids(payload.get("cross_sell_ids")), upsell_ids=_ids(payload.get("upsell_ids")),
+        related_ids=sorted(set(_ids(payload.get("related_ids")))), usage_period_days=_usage_days(payload),
         permalink=text_or_none(payload.get("permalink")), image=_image(payload))
 
 
@@ -108,7 +128,7 @@ def derive_product_events(store: StoreContext, previous: dict | None, payload: d
     if (old := stale_or_duplicate(previous, modified, digest)) is not None:
         return old
     data = _product_data(store, payload, product_id)
-    carry = carried_hash(data)
+    carry = _carried(data)
     events = []
     # After a trash, the restored product is news even if its content is what it was.
     if carry != prev.get("carry") or prev.get("deleted"):

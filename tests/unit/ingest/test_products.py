@@ -17,7 +17,7 @@ def product(minute: int = 1, **over) -> dict:
     return body
 
 
-def test_docs_product_is_upserted_without_related_ids():
+def test_docs_product_is_upserted_with_its_related_ids_sorted():
     result = derive_product_events(STORE, None, payload("product.v3.docs.json"), "product.created")
     assert types(result) == ["product.upserted"]
     assert_valid(result.events)
@@ -30,8 +30,8 @@ def test_docs_product_is_upserted_without_related_ids():
         "currency": None, "stock_status": "instock",
         "categories": [{"id": 9, "name": "Clothing", "slug": "clothing"},
                        {"id": 14, "name": "T-shirts", "slug": "t-shirts"}],
-        "tags": [], "cross_sell_ids": [], "upsell_ids": [],
-        "permalink": "https://example.com/product/premium-quality-19/",
+        "tags": [], "cross_sell_ids": [], "upsell_ids": [], "related_ids": [40, 53, 56, 99, 479],
+        "usage_period_days": None, "permalink": "https://example.com/product/premium-quality-19/",
         "image": "https://example.com/wp-content/uploads/2017/03/T_2_front-4.jpg"}
 
 
@@ -68,3 +68,26 @@ def test_published_topic_and_variation_payload():
     d = out.envelope.data
     assert (d["product_id"], d["parent_id"], d["type"], d["image"], d["name"]) == (
         795, 794, "variation", "https://example.com/v.jpg", "Premium Quality \u2013 XL")
+
+
+def test_related_ids_ride_along_with_a_real_change():
+    c = Chain(derive_product_events)
+    c.deliver(product(1, related_ids=[9, 3]), "product.created")
+    assert c.events[-1].envelope.data["related_ids"] == [3, 9]
+    c.deliver(product(2, related_ids=[5, 3, 3]), "product.updated")  # a new random pick: not news
+    assert len(c.events) == 1
+    c.deliver(product(3, related_ids=[7], price="5.00"), "product.updated")
+    assert (len(c.events), c.events[-1].envelope.data["related_ids"]) == (2, [7])
+
+
+def test_usage_period_comes_from_the_product_meta():
+    def with_usage(minute, value):
+        return product(minute, meta_data=[{"id": 1, "key": "_aftercart_usage_period_days", "value": value}])
+
+    c = Chain(derive_product_events)
+    c.deliver(product(1), "product.created")
+    assert c.events[-1].envelope.data["usage_period_days"] is None
+    c.deliver(with_usage(2, "30"), "product.updated")  # setting it is news
+    assert (len(c.events), c.events[-1].envelope.data["usage_period_days"]) == (2, 30)
+    c.deliver(with_usage(3, "thirty"), "product.updated")  # not a number of days: unset again
+    assert (len(c.events), c.events[-1].envelope.data["usage_period_days"]) == (3, None)

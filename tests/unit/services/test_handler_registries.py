@@ -7,13 +7,16 @@ import pytest
 
 from services.loyalty import bootstrap as loyalty_boot, handlers as loyalty_handlers
 from services.notifier import bootstrap as notifier_boot, handlers as notifier_handlers
+from services.profiles import bootstrap as profiles_boot, handlers as profiles_handlers
 from services.reviews import bootstrap as reviews_boot, handlers as reviews_handlers
 from shared.events.registry import types_of
 
-CONSUMERS = [(notifier_boot, notifier_handlers), (loyalty_boot, loyalty_handlers), (reviews_boot, reviews_handlers)]
+CONSUMERS = [(notifier_boot, notifier_handlers), (loyalty_boot, loyalty_handlers), (reviews_boot, reviews_handlers),
+             (profiles_boot, profiles_handlers)]
+NAMES = ["notifier", "loyalty", "reviews", "profiles"]
 
 
-@pytest.mark.parametrize("boot,handlers", CONSUMERS, ids=["notifier", "loyalty", "reviews"])
+@pytest.mark.parametrize("boot,handlers", CONSUMERS, ids=NAMES)
 def test_every_subscribed_type_is_handled_or_ignored_on_purpose(boot, handlers):
     subscribed = types_of(*boot.TOPICS)
     handled, ignored = set(handlers.HANDLERS), set(handlers.IGNORED)
@@ -23,7 +26,7 @@ def test_every_subscribed_type_is_handled_or_ignored_on_purpose(boot, handlers):
     assert sorted((handled | ignored) - subscribed) == [], "handled or ignored but not subscribed"
 
 
-@pytest.mark.parametrize("boot,handlers", CONSUMERS, ids=["notifier", "loyalty", "reviews"])
+@pytest.mark.parametrize("boot,handlers", CONSUMERS, ids=NAMES)
 def test_one_handler_shape(boot, handlers):
     for event_type, fn in handlers.HANDLERS.items():
         assert fn.__name__ == "on_" + event_type.replace(".", "_"), (event_type, fn.__name__)
