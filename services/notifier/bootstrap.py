@@ -36,7 +36,7 @@ class Notifier:
 
 
 def message_config(settings: NotifierSettings) -> MessageConfig:
-    return MessageConfig(default_locale=settings.default_locale)
+    return MessageConfig(default_locale=settings.default_locale, from_address=settings.from_address)
 
 
 def bootstrap(settings: NotifierSettings | None = None) -> Notifier:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from services.notifier.adapters.messages import PgMessages
+from services.notifier.adapters.settings import PgSettings
 from services.notifier.domain.messages import MessageConfig
 from shared.db.unit_of_work import PgUnitOfWork
 
@@ -19,6 +20,7 @@ class NotifierUnitOfWork(PgUnitOfWork):
     def __init__(self, conn: asyncpg.Connection, config: MessageConfig = MessageConfig()) -> None:
         super().__init__(conn)
         self.messages = PgMessages(conn)
+        self.settings = PgSettings(conn, config.store_defaults())
         self.config = config
 
 

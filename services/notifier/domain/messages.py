@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from services.notifier.domain.formatting import day, money
 from services.notifier.domain.locales import FALLBACK, choose_locale, folder_for
+from services.notifier.domain.store_settings import DEFAULT_FROM, StoreSettings
 from shared.events.envelope import derived_event_id
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
 
@@ -65,6 +66,11 @@ class Draft:
 class MessageConfig:
     """What the messages depend on beyond the event (settings today, per store with the flows API)."""
     default_locale: str = FALLBACK  # the store's language, for customers whose locale isn't known
+    from_address: str = DEFAULT_FROM  # a store's From unless it set its own
+
+    def store_defaults(self) -> StoreSettings:
+        """The settings of a store that set nothing (NotifierSettings' defaults)."""
+        return StoreSettings.defaults(from_address=self.from_address, locale=self.default_locale)
 
 
 def thanks_on_placement(order: OrderEvent) -> bool:

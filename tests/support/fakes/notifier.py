@@ -114,3 +114,43 @@ def memory_transactions(messages: MemoryMessages, outbox: FakeOutbox | None = No
             raise
 
     return transaction
+
+
+class MemorySettings:
+    """PgSettings in memory: `stores` (store id → the fields it set) and `flow_rows`
+    ((store id, flow) → FlowSettings) are the tables; the rest comes from the defaults."""
+
+    def __init__(self, defaults=None) -> None:
+        from services.notifier.domain.store_settings import StoreSettings
+
+        self.defaults = defaults or StoreSettings.defaults()
+        self.stores: dict[str, dict] = {}
+        self.flow_rows: dict[tuple[str, str], object] = {}
+
+    async def store_overrides(self, store_id: str) -> dict:
+        return dict(self.stores.get(store_id, {}))
+
+    async def store(self, store_id: str):
+        from services.notifier.domain.store_settings import StoreSettings
+
+        overrides = self.stores.get(store_id)
+        if not overrides:
+            return self.defaults
+        return StoreSettings.model_validate({**self.defaults.model_dump(mode="json"), **overrides},
+                                            context={"development": True})
+
+    async def put_store(self, store_id: str, changes: dict) -> None:
+        self.stores[store_id] = {**self.stores.get(store_id, {}), **copy.deepcopy(changes)}
+
+    async def flow(self, store_id: str, flow: str):
+        from services.notifier.domain.flows import FLOWS
+
+        return self.flow_rows.get((store_id, flow)) or FLOWS[flow].defaults()
+
+    async def flows(self, store_id: str) -> dict:
+        from services.notifier.domain.flows import FLOWS
+
+        return {name: self.flow_rows.get((store_id, name)) or f.defaults() for name, f in FLOWS.items()}
+
+    async def put_flow(self, store_id: str, flow: str, settings) -> None:
+        self.flow_rows[(store_id, flow)] = settings

@@ -1,0 +1,60 @@
+"""PgSettings: per-store settings (`store_settings`, JSON of the fields a store changed) and per-flow
+settings (`flow_settings`), over the defaults (NotifierSettings → StoreSettings.defaults, the flow
+registry). Only what a store set is stored, so a changed default reaches every store that kept it.
+tests/support/fakes/notifier.py's MemorySettings is its in-memory twin.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from services.notifier.domain.flows import FLOWS
+from services.notifier.domain.store_settings import FlowSettings, StoreSettings
+
+
+class PgSettings:
+    def __init__(self, db: asyncpg.Connection | asyncpg.Pool, defaults: StoreSettings | None = None) -> None:
+        self.db = db
+        self.defaults = defaults or StoreSettings.defaults()
+
+    async def store_overrides(self, store_id: str) -> dict[str, Any]:
+        raw = await self.db.fetchval("SELECT settings::text FROM store_settings WHERE store_id = $1", store_id)
+        return json.loads(raw) if raw else {}
+
+    async def store(self, store_id: str) -> StoreSettings:
+        """The store's settings: its own over the defaults (stored values were validated when set)."""
+        overrides = await self.store_overrides(store_id)
+        if not overrides:
+            return self.defaults
+        return StoreSettings.model_validate({**self.defaults.model_dump(mode="json"), **overrides},
+                                            context={"development": True})
+
+    async def put_store(self, store_id: str, changes: dict[str, Any]) -> None:
+        """Store `changes` (already validated, JSON-ready) over what the store had set."""
+        await self.db.execute(
+            "INSERT INTO store_settings (store_id, settings) VALUES ($1, $2::jsonb)"
+            " ON CONFLICT (store_id) DO UPDATE SET settings = store_settings.settings || EXCLUDED.settings,"
+            " updated_at = now()", store_id, json.dumps(changes))
+
+    async def flow(self, store_id: str, flow: str) -> FlowSettings:
+        row = await self.db.fetchrow(
+            "SELECT enabled, delay_s, channel, marketing FROM flow_settings WHERE store_id = $1 AND flow = $2",
+            store_id, flow)
+        return FlowSettings(**dict(row)) if row else FLOWS[flow].defaults()
+
+    async def flows(self, store_id: str) -> dict[str, FlowSettings]:
+        rows = await self.db.fetch(
+            "SELECT flow, enabled, delay_s, channel, marketing FROM flow_settings WHERE store_id = $1", store_id)
+        stored = {r["flow"]: FlowSettings(**{k: r[k] for k in ("enabled", "delay_s", "channel", "marketing")})
+                  for r in rows}
+        return {name: stored.get(name, f.defaults()) for name, f in FLOWS.items()}
+
+    async def put_flow(self, store_id: str, flow: str, settings: FlowSettings) -> None:
+        await self.db.execute(
+            "INSERT INTO flow_settings (store_id, flow, enabled, delay_s, channel, marketing)"
+            " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (store_id, flow) DO UPDATE SET enabled = EXCLUDED.enabled,"
+            " delay_s = EXCLUDED.delay_s, channel = EXCLUDED.channel, marketing = EXCLUDED.marketing,"
+            " updated_at = now()",
+            store_id, flow, settings.enabled, settings.delay_s, settings.channel, settings.marketing)
