@@ -26,6 +26,7 @@ CREATE TABLE customers (
     first_name     text,
     locale         text,
     timezone       text,
+    country        text,                                     -- the last order's shipping country
     consent        boolean,
     orders_seen    int         NOT NULL DEFAULT 0,
     first_order_id bigint,
@@ -41,6 +42,7 @@ CREATE TABLE order_state (
     customer_key text        NOT NULL,
     status       text        NOT NULL,
     event_time   timestamptz NOT NULL,                      -- of the event that set it (older ones don't win)
+    last_event   jsonb,                                     -- its data: previews of a real order, item names
     updated_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (store_id, order_id)
 );
