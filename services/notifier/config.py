@@ -24,6 +24,16 @@ class NotifierSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_s: float = 10.0
+    # Channels (ntf-channels). SMTP connections kept open and reused by the mailer (also the most
+    # messages in flight at once); one idle longer than smtp_pool_idle_s is reopened (relays drop
+    # quiet sessions). TLS certificates are verified unless smtp_validate_certs is off (a test relay
+    # with a self-signed one: prefer smtp_cert_bundle, a CA file that trusts it).
+    smtp_pool_size: int = 4
+    smtp_pool_idle_s: float = 30.0
+    smtp_validate_certs: bool = True
+    smtp_cert_bundle: str | None = None
+    # The outgoing webhook channel: how long one POST to a store's URL may take.
+    webhook_timeout_s: float = 10.0
     from_address: str = "Aftercart <hello@aftercart.local>"
     # Sending: attempts before a message is marked failed, and the backoff between them.
     send_max_attempts: int = 8

@@ -97,6 +97,9 @@ class OrderEvent(EventData):
     # WooCommerce's pay-for-order link ("…/checkout/order-pay/<id>/?pay_for_order=true&key=…"),
     # what a customer whose payment failed needs; None when the store didn't send one.
     payment_url: str | None = None
+    # The order's meta entries that look like a consent plugin's ({key: value}, see ingest's
+    # domain/consent_meta.py); the notifier reads the key its store names. None: none found.
+    consent_meta: dict[str, str] | None = None
 
 
 class OrderStatusChanged(OrderEvent):

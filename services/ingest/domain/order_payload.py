@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from services.ingest.domain.consent_meta import consent_meta
 from services.ingest.domain.derivation import StoreContext, resource_id
 from services.ingest.domain.money import ZERO, fmt, order_decimals, to_decimal, within_range
 from services.ingest.domain.text import text_or_none
@@ -136,6 +137,7 @@ def read_order(store: StoreContext, payload: dict) -> OrderView:
         "shipping_country": text_or_none((payload.get("shipping") or {}).get("country")),
         "dates": {"created": iso(created_at), "paid": iso(paid_at), "completed": iso(completed_at)},
         "payment_url": text_or_none(payload.get("payment_url")),
+        "consent_meta": consent_meta(payload.get("meta_data")),
     }
     return OrderView(order_id=order_id, status=status, modified=stamp(modified_at), modified_at=modified_at,
                      created_at=created_at, paid_at=paid_at, completed_at=completed_at, dp=dp, total=total,
