@@ -68,6 +68,7 @@ class LineItem(EventData):
     name: str
     quantity: int
     total: DecimalStr  # after discounts, before tax
+    subtotal: DecimalStr | None = None  # before discounts (the price an order email lists); None: not sent
 
 
 class Address(EventData):

@@ -114,7 +114,9 @@ def _line_item(item: dict, dp: int, n: int) -> dict[str, Any]:
             "variation_id": int(item.get("variation_id") or 0) or None, "sku": text_or_none(item.get("sku")),
             # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
             "name": html.unescape(str(item.get("name") or "")), "quantity": int(item.get("quantity") or 0),
-            "total": fmt(to_decimal(item.get("total"), f"line_items[{n}].total"), dp)}
+            "total": fmt(to_decimal(item.get("total"), f"line_items[{n}].total"), dp),
+            "subtotal": (fmt(to_decimal(item.get("subtotal"), f"line_items[{n}].subtotal"), dp)
+                         if text_or_none(item.get("subtotal")) is not None else None)}
 
 
 def _refunds(payload: dict) -> tuple[RefundEntry, ...]:

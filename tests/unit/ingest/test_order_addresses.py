@@ -1,5 +1,6 @@
-"""Order events carry what an order email shows beside the totals — the payment method's title and
-the billing and shipping addresses — read from real WooCommerce payloads (REST docs, iOS fixture)."""
+"""Order events carry what an order email shows beside the totals — each line's price before
+discounts, the payment method's title and the billing and shipping addresses — read from real
+WooCommerce payloads (REST docs, iOS fixture)."""
 from __future__ import annotations
 
 from services.ingest.domain import StoreContext, derive_order_events
@@ -45,3 +46,11 @@ def test_an_event_from_before_the_fields_still_parses():
     old = {k: v for k, v in d.items() if k not in ("payment_method_title", "billing_address", "shipping_address")}
     order = OrderEvent.model_validate(old)
     assert (order.payment_method_title, order.billing_address, order.shipping_address) == (None, None, None)
+
+
+def test_each_line_carries_its_price_before_discounts():
+    state = payload("order.v3.docs.json")
+    state["line_items"][0].update(subtotal="8.00", total="6.00")  # a coupon took 2.00 off this line
+    state["line_items"][1].pop("subtotal")  # a plugin that doesn't send it
+    lines = derive_order_events(STORE, None, state, "order.created").events[0].envelope.data["line_items"]
+    assert [(li["subtotal"], li["total"]) for li in lines] == [("8.00", "6.00"), (None, "12.00")]
