@@ -19,12 +19,12 @@ from services.notifier.domain.channels import EMAIL, WEBHOOK, Channel
 from services.notifier.domain.messages import MessageConfig
 from services.notifier.entrypoints.workers import run_sender
 from services.notifier.handlers import HANDLERS
-from shared.events.registry import ORDERS
+from shared.events.registry import CUSTOMERS, LOYALTY, ORDERS, REVIEWS
 from shared.service.runtime import Runtime
 from shared.service.workers import consumer_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-TOPICS = [ORDERS.name]
+TOPICS = [ORDERS.name, CUSTOMERS.name, LOYALTY.name, REVIEWS.name]
 
 
 @dataclass

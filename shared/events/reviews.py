@@ -14,6 +14,8 @@ class ReviewRequest(EventData):
     order_id: int
     product_ids: list[int]
     due_at: UtcDateTime
+    # Where the customer writes the review (a signed link of the reviews service); None = not given.
+    review_url: str | None = None
 
 
 class ReviewSubmitted(EventData):

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
-from services.notifier.domain.delivery import MessageSummary, StoredMessage
+from services.notifier.domain.delivery import MessageSummary, Plan, QueuedMessage, StoredMessage
 from services.notifier.domain.messages import Draft
 
 _CLAIM = ("SELECT message_id, cause_event_id, cause_type, customer_key, channel, template, to_address, subject,"
-          " body_text, body_html, status, attempts FROM messages"
+          " body_text, body_html, status, attempts, flow, marketing, order_id, order_statuses, locale FROM messages"
           " WHERE status = 'pending' AND next_attempt_at <= now()"
           " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED")
 _HISTORY = ("SELECT message_id, cause_event_id, cause_type, template, channel, status, attempts, created_at,"
@@ -26,14 +26,58 @@ class PgMessages:
         self.db = db
 
     async def record_intent(self, *, message_id: str, cause_event_id: str, cause_type: str,
-                            customer_key: str, draft: Draft) -> bool:
-        """Insert the send intent; False if this message was already recorded."""
+                            customer_key: str, draft: Draft, plan: Plan | None = None) -> bool:
+        """Insert the send intent; False if this message was already recorded. `plan` says when
+        and how (flow, channel, due time, the order statuses it must still fit): default now, email."""
+        p = plan or Plan()
         return bool(await self.db.fetchval(
             "INSERT INTO messages (message_id, cause_event_id, cause_type, customer_key, template,"
-            " to_address, subject, body_text, body_html) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+            " to_address, subject, body_text, body_html, flow, store_id, marketing, order_id,"
+            " order_statuses, locale, channel, next_attempt_at)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,coalesce($17, now()))"
             " ON CONFLICT (message_id) DO NOTHING RETURNING 1",
             message_id, cause_event_id, cause_type, customer_key, draft.template, draft.to_address,
-            draft.subject, draft.text, draft.html))
+            draft.subject, draft.text, draft.html, p.flow or draft.template, p.store_id,
+            p.marketing, p.order_id, sorted(p.order_statuses) if p.order_statuses is not None else None,
+            draft.locale, p.channel, p.due_at))
+
+    async def cancel_unfit(self, store_id: str, order_id: int, status: str) -> list[str]:
+        """Cancel the order's pending messages that no longer fit its new `status`; their ids."""
+        rows = await self.db.fetch(
+            "UPDATE messages SET status = 'cancelled', status_reason = $4 WHERE store_id = $1 AND order_id = $2"
+            " AND status = 'pending' AND order_statuses IS NOT NULL AND NOT ($3 = ANY(order_statuses))"
+            " RETURNING message_id", store_id, order_id, status, f"order is now {status}")
+        return [r["message_id"] for r in rows]
+
+    async def retime(self, message_id: str, due_at: datetime) -> bool:
+        """Move a pending message that hasn't been tried yet to `due_at`; False if none was moved."""
+        return bool(await self.db.fetchval(
+            "UPDATE messages SET next_attempt_at = $2 WHERE message_id = $1 AND status = 'pending'"
+            " AND attempts = 0 AND next_attempt_at <> $2 RETURNING 1", message_id, due_at))
+
+    async def queue(self, *, store_id: str | None = None, flow: str | None = None, status: str = "pending",
+                    limit: int = 100) -> list[QueuedMessage]:
+        """Messages by due time (scheduled ones by default), optionally one store's or one flow's."""
+        rows = await self.db.fetch(
+            "SELECT message_id, flow, store_id, customer_key, order_id, channel, marketing, status,"
+            " status_reason, attempts, next_attempt_at AS due_at, created_at FROM messages"
+            " WHERE status = $1 AND ($2::text IS NULL OR store_id = $2) AND ($3::text IS NULL OR flow = $3)"
+            " ORDER BY next_attempt_at LIMIT $4", status, store_id, flow, limit)
+        return [QueuedMessage(**dict(r)) for r in rows]
+
+    async def get(self, message_id: str) -> QueuedMessage | None:
+        row = await self.db.fetchrow(
+            "SELECT message_id, flow, store_id, customer_key, order_id, channel, marketing, status,"
+            " status_reason, attempts, next_attempt_at AS due_at, created_at FROM messages WHERE message_id = $1",
+            message_id)
+        return QueuedMessage(**dict(row)) if row else None
+
+    async def resend(self, message_id: str) -> bool:
+        """Send a sent or failed message again, as it was rendered (same id, so the same Message-ID)."""
+        return bool(await self.db.fetchval(
+            "UPDATE messages SET status = 'pending', attempts = 0, last_error = NULL, status_reason = 'resend',"
+            " next_attempt_at = now() WHERE message_id = $1 AND status IN ('sent', 'failed') RETURNING 1",
+            message_id))
 
     async def claim_due(self, limit: int) -> list[StoredMessage]:
         """Due pending messages, locked for this transaction (other senders skip them)."""

@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.notifier.adapters.customers import PgCustomers
 from services.notifier.adapters.messages import PgMessages
+from services.notifier.adapters.order_state import PgOrderState
 from services.notifier.adapters.settings import PgSettings
 from services.notifier.domain.messages import MessageConfig
 from shared.db.unit_of_work import PgUnitOfWork
@@ -21,6 +23,8 @@ class NotifierUnitOfWork(PgUnitOfWork):
         super().__init__(conn)
         self.messages = PgMessages(conn)
         self.settings = PgSettings(conn, config.store_defaults())
+        self.customers = PgCustomers(conn)
+        self.orders = PgOrderState(conn)
         self.config = config
 
 

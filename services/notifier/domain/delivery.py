@@ -21,10 +21,47 @@ class StoredMessage:
     body_html: str
     status: str  # pending | sent | failed
     attempts: int
+    # The flow it belongs to and what gating needs (migration 002): marketing or not, and the
+    # order (if any) with the statuses it must still be in at send time (flows.still_fits).
+    flow: str = ""
+    marketing: bool = False
+    order_id: int | None = None
+    order_statuses: list[str] | None = None
+    locale: str = "en"
 
     @property
     def store_id(self) -> str:
         return self.customer_key.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a message is to go when recorded: its flow, channel, due time (None = now), and the
+    order statuses it must still fit at send time (None = any)."""
+    flow: str = ""
+    store_id: str = ""
+    channel: str = "email"
+    marketing: bool = False
+    order_id: int | None = None
+    order_statuses: frozenset[str] | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message as the queue API shows it: where it stands, never the address or the body."""
+    message_id: str
+    flow: str
+    store_id: str
+    customer_key: str
+    order_id: int | None
+    channel: str
+    marketing: bool
+    status: str
+    status_reason: str | None
+    attempts: int
+    due_at: datetime
+    created_at: datetime
 
 
 @dataclass(frozen=True)

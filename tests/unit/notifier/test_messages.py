@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.ingest.domain import StoreContext, derive_order_events
+from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.messages import (ONCE_PER_ORDER, SHIPPED, TEMPLATES, TEMPLATES_DIR, MessageConfig,
                                                TemplateSet, compose, message_id, thanks_on_placement, was_paid)
 from shared.events.orders import OrderEvent
@@ -243,7 +244,7 @@ def test_british_english_keeps_its_own_dates():
 def test_every_message_is_shipped_whole_in_english_and_german():
     catalogue = SHIPPED.catalogue()
     assert {"en", "de"} <= set(catalogue)
-    assert catalogue["en"] == catalogue["de"] == frozenset(TEMPLATES.values())
+    assert catalogue["en"] == catalogue["de"] == frozenset(f.template for f in FLOWS.values())
 
 
 @pytest.mark.parametrize("locale", ["en", "de"])
@@ -322,7 +323,8 @@ def test_thanks_on_placement_only_when_paid(status, says_thanks):
 
 def test_message_ids_once_per_order_or_per_event():
     order, other_order = _order(), OrderEvent.model_validate(order_data("s1", 728))
-    assert {"order_on_hold", "order_failed", "order_thanks", "order_completed", "order_cancelled"} == ONCE_PER_ORDER
+    assert {"order_on_hold", "order_failed", "order_thanks", "order_welcome", "order_completed",
+            "order_cancelled"} == ONCE_PER_ORDER
     for template in ONCE_PER_ORDER:  # once per order: the same id whatever the cause
         assert message_id(cause_event_id="e1", order=order, template=template) == \
             message_id(cause_event_id="e2", order=order, template=template)
