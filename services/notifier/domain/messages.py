@@ -24,8 +24,10 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifier.domain.email_html import inline_css, install
 from services.notifier.domain.formatting import day, money
 from services.notifier.domain.locales import FALLBACK, choose_locale, folder_for
+from services.notifier.domain.order_details import order_details
 from services.notifier.domain.store_settings import DEFAULT_FROM, StoreSettings
 from shared.events.envelope import derived_event_id
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
@@ -124,9 +126,9 @@ class TemplateSet:
         if folder not in self._environments:
             # English behind every folder, so a locale may leave partials (layout, order summary) to it.
             search = [self.directory / folder] + ([self.directory / FALLBACK] if folder != FALLBACK else [])
-            self._environments[folder] = Environment(
+            self._environments[folder] = install(Environment(
                 loader=FileSystemLoader(search), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False)))
         return self._environments[folder]
 
     def render(self, template: str, folder: str, ctx: dict[str, Any]) -> tuple[str, str, str]:
@@ -134,7 +136,8 @@ class TemplateSet:
         env = self.environment(folder)
         subject, text, html = (env.get_template(f"{template}.{part}").render(ctx) for part in PARTS)
         # One header line: line breaks go (no header injection); a no-break space in "16,20 €" stays.
-        return _LINE_BREAKS.sub(" ", subject).strip(" \t"), text, html
+        # The HTML's CSS is written onto its elements: mail clients drop <style> (domain/email_html.py).
+        return _LINE_BREAKS.sub(" ", subject).strip(" \t"), text, inline_css(html)
 
 
 SHIPPED = TemplateSet(TEMPLATES_DIR)
@@ -200,6 +203,7 @@ def _context(order: OrderEvent, locale: Locale, store: StoreSettings | None = No
         "refund": None if refund is None else {
             "amount": m(refund.amount), "so_far": m(refund.refunded_total_so_far), "is_full": refund.is_full},
         "store": store_context(store),
+        "details": order_details(order, locale),  # the order table and addresses (domain/order_details.py)
     }
 
 

@@ -108,7 +108,7 @@ async def test_on_hold_and_failed_payment_are_recorded_once_and_sent_in_german(s
         assert hold["text"].startswith("Hallo Ana,\n\nwir haben Ihre Bestellung #11 vom 1. März 2026 erhalten.")
         assert f"Sie wartet auf Ihre Zahlung über 59,90{NBSP}€" in hold["text"]
         assert f"- 2 x Blue <Mug> (20,00{NBSP}€)" in hold["text"] and f"Gesamtsumme: 59,90{NBSP}€" in hold["text"]
-        assert '<div lang="de-DE"' in hold["html"] and "Blue &lt;Mug&gt;" in hold["html"]
+        assert '<html lang="de-DE">' in hold["html"] and "Blue &lt;Mug&gt;" in hold["html"]
         assert failed["subject"] == "Zahlung für Ihre Bestellung #12 fehlgeschlagen"
         assert f"die Zahlung über 59,90{NBSP}€ für Ihre Bestellung #12 ist leider nicht durchgegangen" in failed["text"]
         assert pay_url in failed["text"] and f'href="{pay_url.replace("&", "&amp;")}"' in failed["html"]
