@@ -39,11 +39,26 @@ class NotifierSettings(ServiceSettings):
     send_max_attempts: int = 8
     send_backoff_base_s: float = 1.0
     send_backoff_max_s: float = 300.0
-    send_batch: int = 20
-    send_idle_poll_s: float = 0.2
+    # A sending round (sending.py) claims up to send_batch due messages and delivers up to
+    # send_concurrency of them at once (email: over the SMTP pool, so keep smtp_pool_size near it).
+    send_batch: int = 100
+    send_concurrency: int = 16
+    # How long a claimed message is kept from other senders while it is on its way; if this
+    # instance dies, what it held is due again after this. Far above a send's longest (SMTP timeouts).
+    send_lease_s: float = 60.0
+    # When nothing (or less than a batch) was due: wait this long before looking again.
+    send_idle_poll_s: float = 0.05
     # The store's language for customers whose own locale the order doesn't carry ("en", "de_DE",
     # "de-DE"); a language without templates falls back to English. Per store with the flows API.
     default_locale: str = "en"
+    # Consent (ntf-consent). Where customers reach the public unsubscribe/preferences pages: the base
+    # URL the links in marketing emails point at (this service's public address behind your proxy).
+    public_base_url: str = "http://127.0.0.1:8002"
+    # Key that signs those links (itsdangerous). None: derived from api_token, so production needs
+    # no extra secret — but rotating api_token then voids the links already mailed; set it to keep them.
+    link_secret: str | None = None
+    # How long an unsubscribe/preferences link stays valid (90 days: mail is read late).
+    link_max_age_s: int = 90 * 86_400
 
     @field_validator("default_locale")
     @classmethod

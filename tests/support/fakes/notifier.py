@@ -43,6 +43,7 @@ class MessageRow:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    cause_time: datetime | None = None
     status_reason: str | None = None
     flow: str = ""
     store_id: str = ""
@@ -64,7 +65,8 @@ class MemoryMessages:
         self._seq = 0
 
     async def record_intent(self, *, message_id: str, cause_event_id: str, cause_type: str,
-                            customer_key: str, draft: Draft, plan: Plan | None = None) -> bool:
+                            customer_key: str, draft: Draft, cause_time: datetime | None = None,
+                            plan: Plan | None = None) -> bool:
         from services.notifier.domain.delivery import Plan
 
         if message_id in self.rows:
@@ -75,7 +77,7 @@ class MemoryMessages:
             seq=self._seq, message_id=message_id, cause_event_id=cause_event_id, cause_type=cause_type,
             customer_key=customer_key, template=draft.template, to_address=draft.to_address,
             subject=draft.subject, body_text=draft.text, body_html=draft.html,
-            next_attempt_at=p.due_at or at, created_at=at,
+            next_attempt_at=p.due_at or at, created_at=at, cause_time=cause_time,
             flow=p.flow or draft.template, store_id=p.store_id, channel=p.channel, marketing=p.marketing,
             order_id=p.order_id, order_statuses=sorted(p.order_statuses) if p.order_statuses is not None else None,
             locale=draft.locale)
@@ -122,13 +124,37 @@ class MemoryMessages:
         r.status, r.attempts, r.last_error, r.status_reason, r.next_attempt_at = "pending", 0, None, "resend", self.now()
         return True
 
-    async def claim_due(self, limit: int) -> list[StoredMessage]:
+    async def claim_due(self, limit: int, lease_s: float | None = None) -> list[StoredMessage]:
         from services.notifier.domain.delivery import StoredMessage
 
         due = sorted((r for r in self.rows.values() if r.status == "pending" and r.next_attempt_at <= self.now()),
                      key=lambda r: (r.next_attempt_at, r.seq))[:limit]
         names = {f.name for f in fields(StoredMessage)}
-        return [StoredMessage(**{k: v for k, v in vars(r).items() if k in names}) for r in due]
+        claimed = [StoredMessage(**{k: v for k, v in vars(r).items() if k in names}) for r in due]
+        if lease_s is not None:  # kept from other senders until the lease ends
+            for r in due:
+                r.next_attempt_at = self.now() + timedelta(seconds=lease_s)
+        return claimed
+
+    async def mark_sent_many(self, message_ids: list[str]) -> None:
+        for message_id in message_ids:
+            await self.mark_sent(message_id)
+
+    async def defer(self, message_id: str, until: datetime, reason: str) -> None:
+        if (row := self.rows.get(message_id)) and row.status == "pending":
+            row.next_attempt_at, row.status_reason = until, reason
+
+    async def mark_suppressed(self, message_id: str, reason: str) -> None:
+        if (row := self.rows.get(message_id)) and row.status == "pending":
+            row.status, row.status_reason = "suppressed", reason
+
+    async def mark_cancelled(self, message_id: str, reason: str) -> None:
+        if (row := self.rows.get(message_id)) and row.status == "pending":
+            row.status, row.status_reason = "cancelled", reason
+
+    async def queue_stats(self) -> tuple[int, float]:
+        due = [r.next_attempt_at for r in self.rows.values() if r.status == "pending" and r.next_attempt_at <= self.now()]
+        return len(due), (self.now() - min(due)).total_seconds() if due else 0.0
 
     async def mark_sent(self, message_id: str) -> None:
         if row := self.rows.get(message_id):
@@ -152,17 +178,22 @@ class MemoryMessages:
         return [MessageSummary(**{k: v for k, v in vars(r).items() if k in names}) for r in mine]
 
 
-def memory_transactions(messages: MemoryMessages, outbox: FakeOutbox | None = None
-                        ) -> Callable[[], AbstractAsyncContextManager[InMemoryUnitOfWork]]:
+def memory_transactions(messages: MemoryMessages, outbox: FakeOutbox | None = None, settings=None,
+                        suppressions=None) -> Callable[[], AbstractAsyncContextManager[InMemoryUnitOfWork]]:
     """What bootstrap's `lambda: in_transaction(pool)` is for the sender, in memory: each call opens
-    a "transaction" over these repositories that is undone if its block raises, as a rollback would."""
+    a "transaction" over these repositories (and `settings`, a MemorySettings by default) that is
+    undone if its block raises, as a rollback would."""
     outbox = outbox if outbox is not None else FakeOutbox()
+    settings = settings if settings is not None else MemorySettings()
+    from tests.support.fakes.notifier_consent import MemorySuppressions
+
+    suppressions = suppressions if suppressions is not None else MemorySuppressions()  # hard bounces land here
 
     @asynccontextmanager
     async def transaction() -> AsyncIterator[InMemoryUnitOfWork]:
         rows, events = copy.deepcopy(messages.rows), list(outbox.events)
         try:
-            yield InMemoryUnitOfWork(outbox, messages=messages)
+            yield InMemoryUnitOfWork(outbox, messages=messages, settings=settings, suppressions=suppressions)
         except BaseException:  # restored in place: tests may hold `messages.rows` / `outbox.events`
             messages.rows.clear()
             messages.rows.update(rows)
@@ -303,8 +334,11 @@ def memory_unit_of_work(*, settings: MemorySettings | None = None, now: Callable
                         **more) -> InMemoryUnitOfWork:
     """What a notifier handler gets as `tx` in a unit test: every notifier repository in memory."""
     from services.notifier.domain.messages import MessageConfig
+    from tests.support.fakes.notifier_consent import MemoryConsent, MemoryDigests, MemorySuppressions
 
-    messages, repos = MemoryMessages(now=now), more
+    messages = MemoryMessages(now=now)
+    repos = {"consent": MemoryConsent(messages), "suppressions": MemorySuppressions(),
+             "digests": MemoryDigests(messages), **more}
     return InMemoryUnitOfWork(
         FakeOutbox(), messages=messages, settings=settings or MemorySettings(), customers=MemoryCustomers(),
         orders=MemoryOrderState(), config=MessageConfig(), **repos)
