@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 _BODY = re.compile(r"(<body[^>]*>)(.*)(</body\s*>)", re.IGNORECASE | re.DOTALL)
+# The message's own part inside the branded frame (templates/en/_frame.html.j2 marks it), so a
+# digest keeps one header and one footer around every part's content.
+_CONTENT = re.compile(r"(<!--aftercart:content-->)(.*)(<!--/aftercart:content-->)", re.DOTALL)
 SUBJECT = {"en": "{subject} (+{more} more)", "de": "{subject} (+{more} weitere)"}
 TEXT_RULE = "\n\n" + "-" * 40 + "\n\n"
 HTML_RULE = '<hr style="border:0;border-top:1px solid #dddddd;margin:24px 0">'
@@ -39,7 +42,7 @@ def _lang(locale: str | None) -> str:
 
 
 def _inner(document: str) -> str:
-    m = _BODY.search(document)
+    m = _CONTENT.search(document) or _BODY.search(document)
     return m.group(2) if m else document
 
 
@@ -53,6 +56,6 @@ def build_digest(parts: Sequence[Part], locale: str | None = None) -> Digest:
     subject = SUBJECT.get(_lang(locale), SUBJECT["en"]).format(subject=lead.subject, more=len(parts) - 1)
     text = TEXT_RULE.join(p.text.strip() for p in parts) + "\n"
     inner = HTML_RULE.join(_inner(p.html) for p in parts)
-    m = _BODY.search(lead.html)
+    m = _CONTENT.search(lead.html) or _BODY.search(lead.html)
     html = lead.html[:m.start(2)] + inner + lead.html[m.end(2):] if m else inner
     return Digest(subject, text, html, tuple(p.message_id for p in parts))

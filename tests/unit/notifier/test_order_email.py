@@ -126,3 +126,16 @@ def test_addresses_follow_their_countrys_format_and_the_readers_language():
                                              ("#7a3e1d", "#ffffff"), ("#000000", "#ffffff"), ("nonsense", "#ffffff")])
 def test_text_on_the_brand_colour_is_whichever_reads(background, text):
     assert on_colour(background) == text
+
+
+def test_a_digest_of_branded_emails_keeps_one_header_and_footer_around_every_part():
+    from services.notifier.domain.digest import Part, build_digest
+
+    thanks = compose("order.placed", docs_order(), store=STORE)
+    done = compose("order.completed", docs_order(status="completed"), store=STORE)
+    digest = build_digest([Part("m1", thanks.subject, thanks.text, thanks.html),
+                           Part("m2", done.subject, done.text, done.html)])
+    assert digest.html.count('class="footer"') == 1 and digest.html.count('class="header"') == 1
+    seen = text_of(digest.html)
+    assert "Thank you for your order #727" in seen and "Order #727 is complete." in seen
+    assert digest.html.count('class="order"') == 2  # each part's own order table
