@@ -40,7 +40,7 @@ def sender_of(store: StoreSettings) -> str:
 def email_for(mailer: Mailer, message: StoredMessage, store: StoreSettings) -> EmailMessage:
     headers = {"X-Aftercart-Message-Id": message.message_id, "X-Aftercart-Template": message.template,
                "X-Aftercart-Store": message.store_id}
-    headers.update(getattr(message, "headers", None) or {})  # e.g. List-Unsubscribe of a marketing message
+    headers.update(message.headers or {})  # gating's, e.g. a marketing message's List-Unsubscribe
     return mailer.build(message_id=message.message_id, to=message.to_address, subject=message.subject,
                         text=message.body_text, html=message.body_html, headers=headers,
                         from_address=sender_of(store), reply_to=store.reply_to or store.support_email)

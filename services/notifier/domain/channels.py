@@ -41,7 +41,7 @@ Channels = Mapping[str, Channel]
 
 
 def webhook_event_type(message: StoredMessage) -> str:
-    return f"message.{getattr(message, 'flow', '') or message.template}"
+    return f"message.{message.flow or message.template}"
 
 
 def webhook_body(message: StoredMessage, at: datetime) -> bytes:
@@ -49,13 +49,13 @@ def webhook_body(message: StoredMessage, at: datetime) -> bytes:
     time (sorted keys), so what was signed is what is sent."""
     data = {
         "message_id": message.message_id,
-        "flow": getattr(message, "flow", "") or message.template,
+        "flow": message.flow or message.template,
         "template": message.template,
         "store_id": message.store_id,
         "customer_key": message.customer_key,
         "cause_event_id": message.cause_event_id,
         "cause_type": message.cause_type,
-        "locale": getattr(message, "locale", None),
+        "locale": message.locale,
         "to": message.to_address,
         "subject": message.subject,
         "text": message.body_text,

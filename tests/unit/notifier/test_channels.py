@@ -143,3 +143,19 @@ def test_a_public_webhook_url_and_a_real_secret_are_accepted():
 def test_a_webhook_secret_must_be_whsec_and_base64_of_enough_bytes(secret):
     with pytest.raises(ValidationError, match="Standard Webhooks secret"):
         StoreSettings(webhook_secret=secret)
+
+
+async def test_gatings_headers_go_out_with_the_email():
+    mailer = FakeMailer()
+    unsubscribe = {"List-Unsubscribe": "<https://shop.example/u/t0k3n>",
+                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    await EmailChannel(mailer).deliver(message(headers=unsubscribe, flow="review_request", marketing=True),
+                                       StoreSettings())
+    sent = mailer.sent[0]
+    assert sent["List-Unsubscribe"] == "<https://shop.example/u/t0k3n>"
+    assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_webhook_event_type_names_the_flow():
+    body = orjson.loads(webhook_body(message(flow="order_welcome", template="order_welcome", locale="de_DE"), AT))
+    assert body["type"] == "message.order_welcome" and body["data"]["locale"] == "de_DE"
