@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "aftercart.notifier.unsubscribe"
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+FOOTER_SLOT = "<!--aftercart:footer-end-->"
 FOOTER = {
     "en": ("You get this email because you agreed to hear from us. Unsubscribe: {url}",
            'You get this email because you agreed to hear from us. <a href="{url}">Unsubscribe</a>'),
@@ -84,7 +85,9 @@ def with_footer(text: str, body_html: str, url: str, locale: str | None) -> tupl
     safe = html.escape(url, quote=True)
     block = f'<p style="font-size:12px;color:#666666;margin:16px 0 0">{html_line.format(url=safe)}</p>'
     matches = list(_BODY_END.finditer(body_html))
-    if matches:  # before the last </body>, so the line stays inside the document
+    if FOOTER_SLOT in body_html:  # inside the branded frame's footer (templates/en/_frame.html.j2)
+        body_html = body_html.replace(FOOTER_SLOT, block + FOOTER_SLOT, 1)
+    elif matches:  # before the last </body>, so the line stays inside the document
         at = matches[-1].start()
         body_html = body_html[:at] + block + body_html[at:]
     else:

@@ -139,3 +139,13 @@ def test_a_digest_of_branded_emails_keeps_one_header_and_footer_around_every_par
     seen = text_of(digest.html)
     assert "Thank you for your order #727" in seen and "Order #727 is complete." in seen
     assert digest.html.count('class="order"') == 2  # each part's own order table
+
+
+def test_a_marketing_messages_unsubscribe_line_goes_inside_the_stores_footer():
+    from services.notifier.domain.links import with_footer
+
+    d = compose("order.placed", docs_order(), store=STORE)
+    text, html = with_footer(d.text, d.html, "https://shop.example/u/t0k3n", "en")
+    footer = html.split('class="footer"', 1)[1].split("</td>", 1)[0]
+    assert 'href="https://shop.example/u/t0k3n"' in footer and html.count("t0k3n") == 1
+    assert text.rstrip().endswith("Unsubscribe: https://shop.example/u/t0k3n")
