@@ -282,10 +282,10 @@ class Handler:
         if self.faults.hold_after is not None and self.accepted >= self.faults.hold_after:
             await self.released.wait()
             return "451 4.3.0 Held by aftercart mailsink fault injection, not stored"
+        self.accepted += 1  # counted on arrival: sessions saving at once don't all slip under hold_after
         raw = envelope.original_content or envelope.content
         # Written by the writer's thread (fsync): never stalls other SMTP sessions or the HTTP API.
         msg_id = await self.writer.save(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
-        self.accepted += 1
         return f"250 Message accepted as {msg_id}"
 
 
