@@ -22,8 +22,10 @@ from services.notifier.domain.customers import CustomerRecord, is_first_order
 from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.messages import message_id, order_draft, render_draft, thanks_on_placement
 from services.notifier.domain.store_settings import StoreSettings
+from services.notifier.erasure import erase_customer
+from services.notifier.preferences import erased_address, merge_consent, note_meta_consent
 from services.notifier.recording import Tracked, record_flow, track_order
-from shared.events.customers import CustomerEvent, CustomerLinked
+from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
 from shared.events.envelope import Event, derived_event_id
 from shared.events.loyalty import CouponIssued, PointsExpiry, PointsMoved, TierChanged
 from shared.events.orders import OrderDeleted, OrderEvent, OrderRefunded, OrderShipped
@@ -111,9 +113,18 @@ async def on_customer_registered(event: Event[CustomerEvent], tx: NotifierUnitOf
     c = event.data
     if c.role not in (None, "customer"):  # WooCommerce fires for every WordPress role
         return
+    if await erased_address(tx, c.store_id, c.email):  # an erased address is not stored again
+        return
     await tx.customers.saw_profile(store_id=c.store_id, key=c.key, email=(c.email or "").strip() or None,
                                    first_name=(c.first_name or "").strip() or None, locale=c.locale,
                                    country=c.billing_country)
+    await note_meta_consent(tx, store_id=c.store_id, customer_key=c.key, meta=c.consent_meta, at=event.time)
+
+
+async def on_customer_erased(event: Event[CustomerErased], tx: NotifierUnitOfWork) -> None:
+    d = event.data  # personal data out, address hashes kept on the suppression list (erasure.py)
+    blanked = await erase_customer(tx, store_id=d.store_id, key=d.key)
+    log.info("customer_erased", event_id=event.id, event_type=event.type, subject=event.subject, messages=blanked)
 
 
 async def on_customer_updated(event: Event[CustomerEvent], tx: NotifierUnitOfWork) -> None:
@@ -122,6 +133,7 @@ async def on_customer_updated(event: Event[CustomerEvent], tx: NotifierUnitOfWor
 
 async def on_customer_linked(event: Event[CustomerLinked], tx: NotifierUnitOfWork) -> None:
     d = event.data
+    await merge_consent(tx, store_id=d.store_id, from_key=d.from_key, to_key=d.to_key)
     if await tx.customers.link(store_id=d.store_id, from_key=d.from_key, to_key=d.to_key):
         log.info("customers_merged", event_id=event.id, store_id=d.store_id)
 
@@ -232,6 +244,7 @@ HANDLERS = {
     "customer.registered": on_customer_registered,
     "customer.updated": on_customer_updated,
     "customer.linked": on_customer_linked,
+    "customer.erased": on_customer_erased,
     "points.pending": on_points_pending,
     "points.available": on_points_available,
     "points.reversed": on_points_reversed,
@@ -246,7 +259,6 @@ HANDLERS = {
 # Nothing to tell the customer: points that already expired (they were warned), referral bonuses
 # (points.* says it), a published review.
 IGNORED = frozenset({
-    "customer.erased",  # until the erasure handler (ntf-consent) takes it
     "points.expired",
     "referral.rewarded",
     "review.published",

@@ -22,6 +22,7 @@ from services.notifier.domain.delivery import Plan
 from services.notifier.domain.flows import Flow, still_fits
 from services.notifier.domain.messages import Draft
 from services.notifier.domain.store_settings import StoreSettings
+from services.notifier.preferences import erased_address, note_meta_consent
 from shared.events.envelope import Event
 from shared.events.orders import OrderEvent
 from shared.logging import get_logger
@@ -42,13 +43,18 @@ class Tracked:
 
 async def track_order(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> Tracked:
     order = event.data
+    # An erased customer's address comes back in no row: the order is tracked without its data.
+    erased = await erased_address(tx, order.store_id, order.customer.email)
     new, status = await tx.orders.track(
         store_id=order.store_id, order_id=order.order_id, customer_key=order.customer.key, status=order.status,
-        event_time=event.time, data=order.model_dump(mode="json", by_alias=True))
+        event_time=event.time, data=None if erased else order.model_dump(mode="json", by_alias=True))
     customer = await tx.customers.saw_order(
         store_id=order.store_id, key=order.customer.key, order_id=order.order_id, new_order=new, at=event.time,
-        email=(order.customer.email or "").strip() or None, first_name=(order.customer.first_name or "").strip() or None,
+        email=None if erased else (order.customer.email or "").strip() or None,
+        first_name=None if erased else (order.customer.first_name or "").strip() or None,
         locale=order.customer.locale, country=order.shipping_country)
+    await note_meta_consent(tx, store_id=order.store_id, customer_key=order.customer.key, meta=order.consent_meta,
+                            at=event.time)
     cancelled = await tx.messages.cancel_unfit(order.store_id, order.order_id, status)
     if cancelled:
         log.info("messages_cancelled", event_id=event.id, order_id=order.order_id, status=status, count=len(cancelled))
@@ -75,13 +81,16 @@ async def record_flow(tx: NotifierUnitOfWork, flow: Flow, *, cause: Event, store
     if made is None:
         log.info("message_not_needed", event_id=cause.id, flow=flow.name, subject=cause.subject)
         return None
+    if await erased_address(tx, store_id, made.to_address):
+        log.info("message_to_erased_address", event_id=cause.id, flow=flow.name)
+        return None
     due = None
     if settings.delay_s or base_time is not None:
         due = (base_time or cause.time) + timedelta(seconds=settings.delay_s)
     plan = Plan(**{**plan.__dict__, "due_at": due})
     recorded = await tx.messages.record_intent(
         message_id=message_id, cause_event_id=cause.id, cause_type=cause.type, customer_key=customer_key,
-        draft=made, plan=plan)
+        draft=made, cause_time=cause.time, plan=plan)
     if not recorded and retime and due is not None and await tx.messages.retime(message_id, due):
         log.info("message_retimed", message_id=message_id, flow=flow.name)
     return message_id

@@ -10,10 +10,14 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.notifier.adapters.consent import PgConsent
 from services.notifier.adapters.customers import PgCustomers
+from services.notifier.adapters.digests import PgDigests
+from services.notifier.adapters.erasure import PgErasure
 from services.notifier.adapters.messages import PgMessages
 from services.notifier.adapters.order_state import PgOrderState
 from services.notifier.adapters.settings import PgSettings
+from services.notifier.adapters.suppressions import PgSuppressions
 from services.notifier.domain.messages import MessageConfig
 from shared.db.unit_of_work import PgUnitOfWork
 
@@ -25,6 +29,10 @@ class NotifierUnitOfWork(PgUnitOfWork):
         self.settings = PgSettings(conn, config.store_defaults())
         self.customers = PgCustomers(conn)
         self.orders = PgOrderState(conn)
+        self.consent = PgConsent(conn)  # consent + contact budget (gating.py)
+        self.suppressions = PgSuppressions(conn)
+        self.digests = PgDigests(conn)
+        self.erasure = PgErasure(conn)
         self.config = config
 
 

@@ -35,6 +35,15 @@ def address_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
+# Permanent SMTP refusals that are about the mailbox itself (RFC 5321: 550 mailbox unavailable, 551
+# not local, 553 mailbox name not allowed). Other 5xx (552 too big, 554 policy) say nothing of it.
+HARD_BOUNCE_CODES = frozenset({550, 551, 553})
+
+
+def is_hard_bounce(code: int | None, temporary: bool) -> bool:
+    return not temporary and code in HARD_BOUNCE_CODES
+
+
 def valid_address(address: str | None) -> bool:
     """An address a mail server can be asked to deliver to: one mailbox, local@domain.tld, no spaces
     or line breaks. (Deliverability is the server's to say; this catches what is plainly broken.)"""

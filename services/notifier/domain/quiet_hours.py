@@ -16,7 +16,7 @@ import pytz  # only for country → zones (zone.tab order: the main zone first);
 def zone(name: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long, a folder ("Europe")
         return None
 
 

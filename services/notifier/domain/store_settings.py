@@ -158,7 +158,7 @@ class StoreSettings(BaseModel):
     def _a_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: too long, a folder ("Europe")
             raise ValueError(f"not an IANA timezone: {value!r}") from exc
         return value
 
@@ -194,3 +194,17 @@ class FlowSettings(BaseModel):
     delay_s: int = Field(default=0, ge=0, le=90 * 86_400)
     channel: str = Field(default="email", pattern=r"^(email|webhook)$")
     marketing: bool = False
+
+
+class FlowDefaults(BaseModel):
+    """A service-wide change to a flow's registry defaults (NotifierSettings.flow_defaults): only the
+    fields given change."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool | None = None
+    delay_s: int | None = Field(default=None, ge=0, le=90 * 86_400)
+    channel: str | None = Field(default=None, pattern=r"^(email|webhook)$")
+    marketing: bool | None = None
+
+    def over(self, base: FlowSettings) -> FlowSettings:
+        return base.model_copy(update=self.model_dump(exclude_none=True))

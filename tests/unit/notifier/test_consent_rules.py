@@ -147,3 +147,13 @@ def test_a_digest_places_every_part_in_the_first_ones_document():
     assert d.html.count("<body") == 1 and "<p>Points</p>" in d.html and "<p>Gold</p>" in d.html
     assert build_digest(parts[:1]).subject == "Your order #1 has shipped"
     assert build_digest(parts, "de").subject.endswith("(+2 weitere)")
+
+
+@pytest.mark.parametrize("name", ["Europe", "a" * 300, "../etc/passwd", "Europe/Berlin\x00", ""])
+def test_a_name_that_is_no_zone_is_none_never_an_error(name):
+    from services.notifier.domain.quiet_hours import zone
+    from services.notifier.domain.store_settings import StoreSettings
+
+    assert zone(name) is None
+    with pytest.raises(ValueError):
+        StoreSettings(timezone=name)

@@ -19,6 +19,10 @@ from services.reviews.config import ReviewsSettings
 from services.reviews.entrypoints.api import create_app as reviews_app
 
 OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/webhooks/woocommerce")}
+# The notifier's customer pages: public, but each needs a signed, expiring link token
+# (tests/unit/notifier/test_customer_pages.py shows a bad or expired one changes nothing).
+OPEN |= {("GET", "/u/{token}"), ("POST", "/u/{token}"), ("GET", "/u/{token}/preferences"),
+         ("POST", "/u/{token}/preferences")}
 TOKEN = "a-real-token-for-this-test-0123"
 APPS = {
     "ingest": (ingest_app, IngestSettings),
