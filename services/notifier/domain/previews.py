@@ -40,10 +40,17 @@ def sample_order(flow: str, store_id: str = "demo", locale: str | None = None) -
         "currency": "EUR", "total": "64.80", "subtotal_after_discounts": "50.00", "tax": "10.35", "shipping": "4.45",
         "discount": "5.00",
         "line_items": [
-            {"line_id": 1, "product_id": 11, "name": "Ceramic Mug, blue", "quantity": 2, "total": "30.00"},
-            {"line_id": 2, "product_id": 12, "name": "Single-origin coffee 250 g", "quantity": 1, "total": "20.00"}],
+            {"line_id": 1, "product_id": 11, "name": "Ceramic Mug, blue", "quantity": 2, "total": "30.00",
+             "subtotal": "35.00"},
+            {"line_id": 2, "product_id": 12, "name": "Single-origin coffee 250 g", "quantity": 1, "total": "20.00",
+             "subtotal": "20.00"}],
         "shipping_country": "DE", "dates": {"created": SAMPLE_TIME.isoformat(), "paid": SAMPLE_TIME.isoformat()},
         "payment_url": "https://shop.example/checkout/order-pay/1042/?pay_for_order=true&key=wc_order_sample",
+        "payment_method_title": "Direct bank transfer",
+        "billing_address": {"first_name": "Ana", "last_name": "Lima", "address_1": "Kastanienallee 12",
+                            "city": "Berlin", "postcode": "10435", "country": "DE", "phone": "+49 30 1234567"},
+        "shipping_address": {"first_name": "Ana", "last_name": "Lima", "address_1": "Kastanienallee 12",
+                             "address_2": "Hinterhaus, 3. OG", "city": "Berlin", "postcode": "10435", "country": "DE"},
     }
     if flow in ("order_on_hold", "order_failed", "order_cancelled"):
         data["dates"] = {"created": SAMPLE_TIME.isoformat()}
