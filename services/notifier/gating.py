@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from services.notifier.domain.budget import WINDOW, budget_until
 from services.notifier.domain.consent import INVALID_ADDRESS, address_hash, blocks, valid_address
@@ -30,9 +31,20 @@ from services.notifier.domain.digest import Part, build_digest
 from services.notifier.domain.flows import still_fits
 from services.notifier.domain.links import LinkSigner, UnsubscribeTarget, one_click_headers, with_footer
 from services.notifier.domain.quiet_hours import customer_zone, quiet_until
+from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.metrics import notifier_metrics
 
 NO_CONSENT, QUIET_HOURS, BUDGET = "no_consent", "quiet_hours", "budget"
+# Each claiming transaction reads a store's settings once, however many of its messages it decides
+# (a round decides up to send_batch messages; the unit of work is its key, gone with it).
+_STORES: WeakKeyDictionary[Any, dict[str, StoreSettings]] = WeakKeyDictionary()
+
+
+async def store_settings(tx: Any, store_id: str) -> StoreSettings:
+    memo = _STORES.setdefault(tx, {})
+    if store_id not in memo:
+        memo[store_id] = await tx.settings.store(store_id)
+    return memo[store_id]
 
 
 class Gate:
@@ -43,7 +55,7 @@ class Gate:
         decision = await check(message, tx, now)
         if not isinstance(decision, Send):
             return decision
-        store = await tx.settings.store(message.store_id)
+        store = await store_settings(tx, message.store_id)
         out, parts = message, [message]
         if store.digest_window_s and message.channel == "email":
             for candidate in await tx.digests.candidates(message, now + timedelta(seconds=store.digest_window_s)):
@@ -83,7 +95,7 @@ async def check(message: StoredMessage, tx: Any, now: datetime) -> Decision:
     consent = await tx.consent.get(key)
     if consent is None or not consent.consents:
         return Suppress(NO_CONSENT)
-    store = await tx.settings.store(store_id)
+    store = await store_settings(tx, store_id)
     customer = await tx.customers.get(key)
     tz = customer_zone(consent.timezone or (customer.timezone if customer else None),
                        customer.country if customer else None, store.timezone)
