@@ -48,7 +48,8 @@ class Notifier:
 
 
 def message_config(settings: NotifierSettings) -> MessageConfig:
-    return MessageConfig(default_locale=settings.default_locale, from_address=settings.from_address)
+    return MessageConfig(default_locale=settings.default_locale, from_address=settings.from_address,
+                         flow_defaults=settings.flow_defaults)
 
 
 def link_signer(settings: NotifierSettings) -> LinkSigner:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.locales import parse_locale
+from services.notifier.domain.store_settings import FlowDefaults
 
 from shared.service.settings import ServiceSettings
 
@@ -51,6 +53,10 @@ class NotifierSettings(ServiceSettings):
     # The store's language for customers whose own locale the order doesn't carry ("en", "de_DE",
     # "de-DE"); a language without templates falls back to English. Per store with the flows API.
     default_locale: str = "en"
+    # Flows: what a store that set nothing for a flow gets, over the registry's defaults
+    # (domain/flows.py), as JSON: AFTERCART_NOTIFIER_FLOW_DEFAULTS='{"order_completed": {"delay_s": 3600}}'.
+    # Fields: enabled, delay_s, channel (email | webhook), marketing. Empty: the registry's.
+    flow_defaults: dict[str, FlowDefaults] = {}
     # Consent (ntf-consent). Where customers reach the public unsubscribe/preferences pages: the base
     # URL the links in marketing emails point at (this service's public address behind your proxy).
     public_base_url: str = "http://127.0.0.1:8002"
@@ -59,6 +65,13 @@ class NotifierSettings(ServiceSettings):
     link_secret: str | None = None
     # How long an unsubscribe/preferences link stays valid (90 days: mail is read late).
     link_max_age_s: int = 90 * 86_400
+
+    @field_validator("flow_defaults")
+    @classmethod
+    def _known_flows(cls, value: dict[str, FlowDefaults]) -> dict[str, FlowDefaults]:
+        if unknown := sorted(set(value) - set(FLOWS)):  # a typo would silently change nothing
+            raise ValueError(f"no such flow: {', '.join(unknown)}")
+        return value
 
     @field_validator("default_locale")
     @classmethod

@@ -1,23 +1,26 @@
 """PgSettings: per-store settings (`store_settings`, JSON of the fields a store changed) and per-flow
 settings (`flow_settings`), over the defaults (NotifierSettings → StoreSettings.defaults, the flow
-registry). Only what a store set is stored, so a changed default reaches every store that kept it.
+registry, changed service-wide by NotifierSettings.flow_defaults). Only what a store set is stored, so a changed default reaches every store that kept it.
 tests/support/fakes/notifier.py's MemorySettings is its in-memory twin.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 
-from services.notifier.domain.flows import FLOWS
-from services.notifier.domain.store_settings import FlowSettings, StoreSettings
+from services.notifier.domain.flows import FLOWS, flow_defaults
+from services.notifier.domain.store_settings import FlowDefaults, FlowSettings, StoreSettings
 
 
 class PgSettings:
-    def __init__(self, db: asyncpg.Connection | asyncpg.Pool, defaults: StoreSettings | None = None) -> None:
+    def __init__(self, db: asyncpg.Connection | asyncpg.Pool, defaults: StoreSettings | None = None,
+                 flow_defaults: Mapping[str, FlowDefaults] | None = None) -> None:
         self.db = db
         self.defaults = defaults or StoreSettings.defaults()
+        self.flow_defaults = dict(flow_defaults or {})
 
     async def store_overrides(self, store_id: str) -> dict[str, Any]:
         raw = await self.db.fetchval("SELECT settings::text FROM store_settings WHERE store_id = $1", store_id)
@@ -42,14 +45,14 @@ class PgSettings:
         row = await self.db.fetchrow(
             "SELECT enabled, delay_s, channel, marketing FROM flow_settings WHERE store_id = $1 AND flow = $2",
             store_id, flow)
-        return FlowSettings(**dict(row)) if row else FLOWS[flow].defaults()
+        return FlowSettings(**dict(row)) if row else flow_defaults(flow, self.flow_defaults)
 
     async def flows(self, store_id: str) -> dict[str, FlowSettings]:
         rows = await self.db.fetch(
             "SELECT flow, enabled, delay_s, channel, marketing FROM flow_settings WHERE store_id = $1", store_id)
         stored = {r["flow"]: FlowSettings(**{k: r[k] for k in ("enabled", "delay_s", "channel", "marketing")})
                   for r in rows}
-        return {name: stored.get(name, f.defaults()) for name, f in FLOWS.items()}
+        return {name: stored.get(name) or flow_defaults(name, self.flow_defaults) for name in FLOWS}
 
     async def put_flow(self, store_id: str, flow: str, settings: FlowSettings) -> None:
         await self.db.execute(

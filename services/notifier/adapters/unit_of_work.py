@@ -26,7 +26,7 @@ class NotifierUnitOfWork(PgUnitOfWork):
     def __init__(self, conn: asyncpg.Connection, config: MessageConfig = MessageConfig()) -> None:
         super().__init__(conn)
         self.messages = PgMessages(conn)
-        self.settings = PgSettings(conn, config.store_defaults())
+        self.settings = PgSettings(conn, config.store_defaults(), config.flow_defaults)
         self.customers = PgCustomers(conn)
         self.orders = PgOrderState(conn)
         self.consent = PgConsent(conn)  # consent + contact budget (gating.py)

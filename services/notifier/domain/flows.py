@@ -8,11 +8,11 @@ doesn't set comes from here (`Flow.defaults()`). `still_fits` is asked again whe
 """
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.notifier.domain.store_settings import FlowSettings
+from services.notifier.domain.store_settings import FlowDefaults, FlowSettings
 
 # Order statuses, as WooCommerce names them (plus the common "shipped"/"delivered" plugins add).
 _GOING = frozenset({"processing", "completed", "on-hold", "shipped", "delivered", "partially-shipped"})
@@ -98,6 +98,13 @@ def still_fits(message: Fittable, current_order_status: str | None) -> str | Non
     if current_order_status in allowed:
         return None
     return f"order is now {current_order_status}"
+
+
+def flow_defaults(name: str, overrides: Mapping[str, FlowDefaults] | None = None) -> FlowSettings:
+    """A flow's settings for a store that set nothing: the registry's, with the service's overrides."""
+    base = FLOWS[name].defaults()
+    change = (overrides or {}).get(name)
+    return change.over(base) if change is not None else base
 
 
 def flows_for(event_type: str) -> list[Flow]:

@@ -13,8 +13,8 @@ Bad news is volunteered plainly (on hold, payment failed, cancelled, refunded); 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +28,7 @@ from services.notifier.domain.email_html import inline_css, install
 from services.notifier.domain.formatting import day, money
 from services.notifier.domain.locales import FALLBACK, choose_locale, folder_for
 from services.notifier.domain.order_details import order_details
-from services.notifier.domain.store_settings import DEFAULT_FROM, StoreSettings
+from services.notifier.domain.store_settings import DEFAULT_FROM, FlowDefaults, StoreSettings
 from shared.events.envelope import derived_event_id
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
 
@@ -74,6 +74,8 @@ class MessageConfig:
     """What the messages depend on beyond the event (settings today, per store with the flows API)."""
     default_locale: str = FALLBACK  # the store's language, for customers whose locale isn't known
     from_address: str = DEFAULT_FROM  # a store's From unless it set its own
+    # Service-wide changes to the flows' registry defaults (NotifierSettings.flow_defaults).
+    flow_defaults: Mapping[str, FlowDefaults] = field(default_factory=dict)
 
     def store_defaults(self) -> StoreSettings:
         """The settings of a store that set nothing (NotifierSettings' defaults)."""

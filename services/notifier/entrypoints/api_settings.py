@@ -26,7 +26,8 @@ from services.notifier.adapters.order_state import PgOrderState
 from services.notifier.adapters.settings import PgSettings
 from services.notifier.domain.delivery import QueuedMessage
 from services.notifier.domain.flows import FLOWS
-from services.notifier.domain.messages import SHIPPED, MessageConfig
+from services.notifier.bootstrap import message_config
+from services.notifier.domain.messages import SHIPPED
 from services.notifier.domain.previews import ORDER_FLOWS, UnknownFlow, preview
 from services.notifier.domain.store_settings import FlowSettings, StoreSettings
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
@@ -51,8 +52,9 @@ class FlowRepositories:
 
 def get_repositories(service: ServiceDep, pool: PoolDep) -> FlowRepositories:
     s = service.settings
-    defaults = MessageConfig(default_locale=s.default_locale, from_address=s.from_address).store_defaults()
-    return FlowRepositories(settings=PgSettings(pool, defaults), messages=PgMessages(pool), orders=PgOrderState(pool),
+    config = message_config(s)
+    return FlowRepositories(settings=PgSettings(pool, config.store_defaults(), config.flow_defaults),
+                            messages=PgMessages(pool), orders=PgOrderState(pool),
                             development=s.environment == "development")
 
 

@@ -30,3 +30,19 @@ async def test_store_and_flow_settings_round_trip(stack, uid):
             assert flows["order_completed"].delay_s == 600 and flows["order_thanks"].delay_s == 0
         finally:
             await pool.close()
+
+
+async def test_flow_defaults_from_the_settings_until_a_store_sets_its_own(stack, uid):
+    from services.notifier.domain.store_settings import FlowDefaults
+
+    async with isolated_schema(stack.service_dsn("notifier"), f"fdf_{uid}") as dsn:
+        pool = await create_pool(dsn, 1, 2)
+        try:
+            await apply_migrations(pool, MIGRATIONS, "notifier")
+            repo = PgSettings(pool, flow_defaults={"order_completed": FlowDefaults(delay_s=600, marketing=True)})
+            assert await repo.flow("s1", "order_completed") == FlowSettings(delay_s=600, marketing=True)
+            await repo.put_flow("s1", "order_completed", FlowSettings())
+            assert await repo.flow("s1", "order_completed") == FlowSettings()
+            assert (await repo.flows("s2"))["order_completed"].delay_s == 600
+        finally:
+            await pool.close()

@@ -207,10 +207,11 @@ class MemorySettings:
     """PgSettings in memory: `stores` (store id → the fields it set) and `flow_rows`
     ((store id, flow) → FlowSettings) are the tables; the rest comes from the defaults."""
 
-    def __init__(self, defaults=None) -> None:
+    def __init__(self, defaults=None, flow_defaults=None) -> None:
         from services.notifier.domain.store_settings import StoreSettings
 
         self.defaults = defaults or StoreSettings.defaults()
+        self.flow_defaults = dict(flow_defaults or {})
         self.stores: dict[str, dict] = {}
         self.flow_rows: dict[tuple[str, str], object] = {}
 
@@ -230,14 +231,15 @@ class MemorySettings:
         self.stores[store_id] = {**self.stores.get(store_id, {}), **copy.deepcopy(changes)}
 
     async def flow(self, store_id: str, flow: str):
-        from services.notifier.domain.flows import FLOWS
+        from services.notifier.domain.flows import flow_defaults
 
-        return self.flow_rows.get((store_id, flow)) or FLOWS[flow].defaults()
+        return self.flow_rows.get((store_id, flow)) or flow_defaults(flow, self.flow_defaults)
 
     async def flows(self, store_id: str) -> dict:
-        from services.notifier.domain.flows import FLOWS
+        from services.notifier.domain.flows import FLOWS, flow_defaults
 
-        return {name: self.flow_rows.get((store_id, name)) or f.defaults() for name, f in FLOWS.items()}
+        return {name: self.flow_rows.get((store_id, name)) or flow_defaults(name, self.flow_defaults)
+                for name in FLOWS}
 
     async def put_flow(self, store_id: str, flow: str, settings) -> None:
         self.flow_rows[(store_id, flow)] = settings

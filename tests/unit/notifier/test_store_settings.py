@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.notifier.domain.flows import FLOWS, still_fits
-from services.notifier.domain.store_settings import FlowSettings, StoreSettings
+from services.notifier.domain.flows import FLOWS, flow_defaults, still_fits
+from services.notifier.domain.store_settings import FlowDefaults, FlowSettings, StoreSettings
 from tests.support.fakes.notifier import MemorySettings
 
 
@@ -61,3 +61,33 @@ def test_still_fits_names_the_reason_an_order_message_no_longer_fits():
 def test_every_flow_is_marketing_or_transactional_with_a_channel():
     assert {f.channel for f in FLOWS.values()} == {"email"}
     assert FLOWS["review_request"].marketing and not FLOWS["order_failed"].marketing
+
+
+def test_flow_defaults_from_the_settings_change_what_a_store_that_set_nothing_gets(monkeypatch):
+    from services.notifier.bootstrap import message_config
+    from services.notifier.config import NotifierSettings
+
+    monkeypatch.setenv("AFTERCART_NOTIFIER_FLOW_DEFAULTS", '{"order_completed": {"delay_s": 3600}, '
+                                                           '"review_request": {"channel": "webhook"}}')
+    config = message_config(NotifierSettings(environment="development"))
+    assert flow_defaults("order_completed", config.flow_defaults) == FlowSettings(delay_s=3600)
+    assert flow_defaults("review_request", config.flow_defaults) == FlowSettings(channel="webhook", marketing=True)
+    assert flow_defaults("order_thanks", config.flow_defaults) == FlowSettings()
+
+
+@pytest.mark.parametrize("value", ['{"no_such_flow": {"delay_s": 1}}', '{"order_thanks": {"delay_s": -1}}',
+                                   '{"order_thanks": {"channel": "fax"}}'])
+def test_bad_flow_defaults_stop_the_start(monkeypatch, value):
+    from services.notifier.config import NotifierSettings
+
+    monkeypatch.setenv("AFTERCART_NOTIFIER_FLOW_DEFAULTS", value)
+    with pytest.raises(ValidationError):
+        NotifierSettings(environment="development")
+
+
+async def test_memory_settings_use_the_flow_defaults_until_a_store_sets_its_own():
+    repo = MemorySettings(flow_defaults={"order_completed": FlowDefaults(delay_s=600)})
+    assert (await repo.flow("s1", "order_completed")).delay_s == 600
+    await repo.put_flow("s1", "order_completed", FlowSettings(delay_s=0))
+    assert (await repo.flow("s1", "order_completed")).delay_s == 0
+    assert (await repo.flows("s2"))["order_completed"].delay_s == 600
