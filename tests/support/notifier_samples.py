@@ -55,6 +55,8 @@ def sample_order(template: str, locale: str) -> OrderEvent:
             "is_full": False}})
     status = {"order_on_hold": "on-hold", "order_failed": "failed", "order_cancelled": "cancelled",
               "order_completed": "completed"}.get(template, data["status"])
+    if template in ("order_on_hold", "order_failed"):  # waiting for a bank transfer / a payment that failed
+        data = {**data, "dates": {**data["dates"], "paid": None}}
     # A cancelled sample was paid first, so its email shows the refund promise and the order table.
     return OrderEvent.model_validate({**data, "status": status, "previous_status": "processing"
                                       if template == "order_cancelled" else data["previous_status"]})

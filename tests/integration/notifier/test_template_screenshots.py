@@ -1,7 +1,7 @@
 """Every email template, in every shipped language, rendered with a sample order and photographed
 in Debian's Chromium (headless, through Playwright, no browser download: /usr/bin/chromium, which
 deploy/setup.sh installs) so a person can look at them: PNGs (and the HTML) land in
-.state/screenshots/<locale>/<template>.{png,html} (gitignored). The test goes over whatever
+.state/screenshots/<locale>/<template>.{png,phone.png,html} (gitignored), at 720 px and a phone's 390 px. The test goes over whatever
 templates exist, so a new flow's template is photographed too.
 
 What is asserted is what a reader would see: the page has a height, the store's logo loaded and
@@ -27,6 +27,7 @@ LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="240" height="48" viewBo
         b'<rect width="48" height="48" rx="10" fill="#7a3e1d"/><circle cx="24" cy="24" r="12" fill="#f5deb3"/>'
         b'<text x="60" y="32" font-family="Georgia, serif" font-size="24" fill="#3b1f0e">Kaffee &amp; Co</text></svg>')
 SAMPLE_LINES = 2  # the REST docs order's lines
+PHONE_WIDTH = 390
 
 
 def _pairs() -> list[tuple[str, str]]:
@@ -83,9 +84,10 @@ async def test_every_template_renders_and_is_photographed(browser, logo_url):
     pairs = _pairs()
     assert len(pairs) >= 2 * 10
     page = await browser.new_page(viewport={"width": 720, "height": 900})
-    # Nothing leaves the machine: only the local logo server is reachable.
-    await page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(logo_url.rsplit("/", 1)[0])
-                     else route.abort())
+    phone = await browser.new_page(viewport={"width": PHONE_WIDTH, "height": 800}, device_scale_factor=2)
+    for p in (page, phone):  # nothing leaves the machine: only the local logo server is reachable
+        await p.route("**/*", lambda route: route.continue_()
+                      if route.request.url.startswith(logo_url.rsplit("/", 1)[0]) else route.abort())
     shot = []
     for folder, template in pairs:
         draft = render_sample(template, folder, store)  # a template error fails here, naming the template
@@ -108,6 +110,11 @@ async def test_every_template_renders_and_is_photographed(browser, logo_url):
         target.with_suffix(".html").write_text(draft.html)
         await page.screenshot(path=str(target), full_page=True)
         assert target.stat().st_size > 5_000, (folder, template)
+        # On a phone the @media rule narrows the frame: nothing wider than the screen.
+        await phone.set_content(draft.html, wait_until="load")
+        assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH, (folder, template)
+        await phone.screenshot(path=str(OUT / folder / f"{template}.phone.png"), full_page=True)
         shot.append(target)
     await page.close()
+    await phone.close()
     assert len(shot) == len(pairs)
