@@ -42,10 +42,11 @@ log = get_logger(__name__)
 
 async def _order_flow(event: Event[OrderEvent], tx: NotifierUnitOfWork, flow_name: str, tracked: Tracked) -> None:
     flow, order = FLOWS[flow_name], event.data
+    known_locale = tracked.customer.locale if tracked.customer else None  # e.g. from customer.registered
     await record_flow(
         tx, flow, cause=event, store_id=order.store_id, customer_key=order.customer.key,
         message_id=message_id(cause_event_id=event.id, order=order, template=flow.template),
-        draft=lambda store: order_draft(flow.template, order, store),
+        draft=lambda store: order_draft(flow.template, order, store, known_locale=known_locale),
         order_id=order.order_id, order_status=tracked.status)
 
 

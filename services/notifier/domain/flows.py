@@ -16,6 +16,9 @@ from services.notifier.domain.store_settings import FlowDefaults, FlowSettings
 
 # Order statuses, as WooCommerce names them (plus the common "shipped"/"delivered" plugins add).
 _GOING = frozenset({"processing", "completed", "on-hold", "shipped", "delivered", "partially-shipped"})
+# Reviews asks once the goods went out (the reviews service times them from a shipment or the
+# completion; it holds or cancels its own requests): wrong only once the order is undone.
+_SENT_OUT = frozenset({"processing", "completed", "shipped", "delivered", "partially-shipped"})
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,9 @@ FLOWS: dict[str, Flow] = _flows(
          description="Points about to expire"),
     # --- reviews.v1
     Flow("review_request", "review_request", ("review.requested",), marketing=True,
-         order_statuses=frozenset({"completed", "delivered"}), description="Ask for a review"),
+         order_statuses=_SENT_OUT, description="Ask for a review"),
     Flow("review_reminder", "review_reminder", ("review.reminder_due",), marketing=True,
-         order_statuses=frozenset({"completed", "delivered"}), description="Review reminder"),
+         order_statuses=_SENT_OUT, description="Review reminder"),
     Flow("review_thanks", "review_thanks", ("review.submitted",), marketing=False,
          description="Thank-you after a review"),
     Flow("review_help_ack", "review_help_ack", ("review.help_requested",), marketing=False,

@@ -130,7 +130,8 @@ class TemplateSet:
             search = [self.directory / folder] + ([self.directory / FALLBACK] if folder != FALLBACK else [])
             self._environments[folder] = install(Environment(
                 loader=FileSystemLoader(search), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False)))
+                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+                auto_reload=False))  # templates don't change under a running service: no stat() per render
         return self._environments[folder]
 
     def render(self, template: str, folder: str, ctx: dict[str, Any]) -> tuple[str, str, str]:

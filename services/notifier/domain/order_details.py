@@ -8,6 +8,7 @@ country named in the message's language by Babel.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
@@ -21,17 +22,24 @@ _TOKENS = {"%N": "name", "%O": "company_name", "%A": "street_address", "%C": "ci
            "%Z": "postal_code", "%D": "city_area", "%X": "sorting_code"}
 
 
+@lru_cache(maxsize=512)
+def _address_format(country: str, latin: bool) -> str:
+    """The country's address format; the database is read from its JSON files on every lookup, so
+    each country's is kept once read."""
+    try:
+        rules = get_validation_rules({"country_code": country})
+        return (rules.address_latin_format if latin else "") or rules.address_format
+    except (KeyError, ValueError, InvalidAddressError):  # a country the database doesn't know
+        return "%N%n%O%n%A%n%Z %C%n%S"
+
+
 def _postal_lines(fields: dict[str, str]) -> list[str]:
     """`fields` in the order and grouping the country's post uses (its format from the address
     database: "%N%n%O%n%A%n%Z %C" for Germany), as written — not in the capitals the post prefers."""
     # An address written in Latin script follows the country's Latin-script order ("Taro Yamada,
     # 1-2-3 Chiyoda, Tokyo"), one in its own script the local order ("〒100-0001 東京都 …").
     latin = all(ord(c) < 0x250 for value in fields.values() for c in value)
-    try:
-        rules = get_validation_rules({"country_code": fields["country_code"]})
-        template = (rules.address_latin_format if latin else "") or rules.address_format
-    except (KeyError, ValueError, InvalidAddressError):  # a country the database doesn't know
-        template = "%N%n%O%n%A%n%Z %C%n%S"
+    template = _address_format(fields["country_code"], latin)
     lines = []
     for part in template.split("%n"):
         for token, key in _TOKENS.items():

@@ -49,7 +49,7 @@ async def test_flows_lists_the_registry(api):
     assert [f["name"] for f in body] == list(FLOWS)
     review = next(f for f in body if f["name"] == "review_request")
     assert (review["marketing"], review["triggers"], review["order_statuses"]) == (
-        True, ["review.requested"], ["completed", "delivered"])
+        True, ["review.requested"], ["completed", "delivered", "partially-shipped", "processing", "shipped"])
 
 
 async def test_store_settings_change_only_the_fields_given_and_hide_the_secret(api):

@@ -217,7 +217,7 @@ async def test_a_review_request_names_the_products_links_the_form_and_is_due_whe
     await handle(tx, event("review.requested", _ask(due=due, review_url="https://reviews.example/r/abc?sig=1")))
     req = rows(tx, "review_request")[0]
     assert (req.to_address, req.marketing, req.next_attempt_at, req.order_statuses) == (
-        "ana@example.com", True, due, ["completed", "delivered"])
+        "ana@example.com", True, due, sorted(FLOWS["review_request"].order_statuses))
     assert req.subject == "How do you like your order #20?"
     assert "(Blue <Mug>)" in req.body_text and "Write your review: https://reviews.example/r/abc?sig=1" in req.body_text
     assert 'href="https://reviews.example/r/abc?sig=1"' in req.body_html
@@ -282,3 +282,21 @@ async def test_every_flow_renders_in_both_locales():
             await handle(tx, e)
         assert {r.locale.split("_")[0] for r in rows(tx)} == {locale}
         assert all(r.subject and r.body_text and r.body_html for r in rows(tx))
+
+
+async def test_a_review_asked_after_a_shipment_fits_a_processing_order_but_not_a_cancelled_one(tx):
+    await handle(tx, order_event("order.shipped", order_data("s1", 25, "processing", tracking={"number": "1"})))
+    await handle(tx, event("review.requested", _ask(25)))
+    assert [r.flow for r in rows(tx)] == ["order_shipped", "review_request"]
+    await handle(tx, at(order_event("order.cancelled", order_data("s1", 25, "cancelled")),
+                        datetime.now(timezone.utc) + timedelta(seconds=1)))
+    assert rows(tx, "review_request")[0].status == "cancelled"
+    await handle(tx, event("review.reminder_due", _ask(25)))  # the order is undone: no reminder
+    assert rows(tx, "review_reminder") == []
+
+
+async def test_an_order_without_a_locale_is_written_in_the_customers_known_one(tx):
+    await _known_customer(tx, locale="de_DE")  # customer.registered said so
+    await handle(tx, order_event("order.on_hold", order_data("s1", 26, "on-hold")))
+    [row] = rows(tx)
+    assert (row.locale, row.subject) == ("de_DE", "Bestellung #26: Wir warten auf Ihre Zahlung")
