@@ -223,12 +223,14 @@ def render_draft(template: str, to: str, *, customer_locale: str | None, store_l
 
 
 def order_draft(template: str, order: OrderEvent, store: StoreSettings,
-                templates: TemplateSet = SHIPPED) -> Draft | None:
-    """The message `template` about `order` to its customer; None when there is nobody to tell."""
+                templates: TemplateSet = SHIPPED, known_locale: str | None = None) -> Draft | None:
+    """The message `template` about `order` to its customer; None when there is nobody to tell.
+    `known_locale`: the customer's as the notifier knows it, when the order doesn't say."""
     to = (order.customer.email or "").strip()
     if "@" not in to:
         return None
-    return render_draft(template, to, customer_locale=order.customer.locale, store_locale=store.locale,
+    return render_draft(template, to, customer_locale=order.customer.locale or known_locale,
+                        store_locale=store.locale,
                         context=lambda locale: _context(order, locale, store), templates=templates)
 
 
