@@ -36,12 +36,14 @@ class PgCustomers:
                         country: str | None) -> CustomerRecord:
         """Note an order event: the contact details it carries (the latest win, blanks don't erase)
         and, when the order is new to the notifier, one more order seen (the first one remembered)."""
-        key = await self.resolve(key)
         n = 1 if new_order else 0
+        # One statement: the key resolved to a merge's survivor, then the upsert on it.
         row = await self.db.fetchrow(
             "INSERT INTO customers (customer_key, store_id, email, first_name, locale, country, orders_seen,"
-            " first_order_id, first_order_at) VALUES ($1,$2,$3,$4,$5,$6,$7,"
-            " CASE WHEN $7 > 0 THEN $8::bigint END, CASE WHEN $7 > 0 THEN $9::timestamptz END)"
+            " first_order_id, first_order_at)"
+            " SELECT coalesce((SELECT merged_into FROM customers WHERE customer_key = $1), $1),"
+            " $2, $3, $4, $5, $6, $7,"
+            " CASE WHEN $7 > 0 THEN $8::bigint END, CASE WHEN $7 > 0 THEN $9::timestamptz END"
             " ON CONFLICT (customer_key) DO UPDATE SET"
             " email = coalesce(EXCLUDED.email, customers.email),"
             " first_name = coalesce(EXCLUDED.first_name, customers.first_name),"
