@@ -85,8 +85,13 @@ def bootstrap(settings: NotifierSettings | None = None) -> Notifier:
 
     async def sender(rt: Runtime) -> None:
         # rt.pool is read per message, so the sender always uses the runtime's current pool.
-        await run_sender(lambda: in_transaction(rt.pool), channels(s, mailer), s, decide=gate.decide,
-                         written=rt.outbox_written.set)
+        out = channels(s, mailer)
+        try:
+            await run_sender(lambda: in_transaction(rt.pool), out, s, decide=gate.decide,
+                             written=rt.outbox_written.set)
+        finally:  # stopping: QUIT the pooled SMTP sessions, close the webhook client's connections
+            for channel in out.values():
+                await channel.close()
 
     unit_of_work = partial(NotifierUnitOfWork, config=message_config(s))
     runtime = consumer_runtime("notifier", s, MIGRATIONS, TOPICS, HANDLERS, unit_of_work, relay=True,

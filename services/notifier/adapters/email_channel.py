@@ -58,3 +58,9 @@ class EmailChannel:
         except (ValueError, TypeError) as exc:
             raise SendRefused(f"unbuildable: {type(exc).__name__}", temporary=False) from exc
         await self.mailer.send(email)
+
+    async def close(self) -> None:
+        """Close the mailer's pooled connections (FakeMailer has none)."""
+        close = getattr(self.mailer, "close", None)
+        if close is not None:
+            await close()

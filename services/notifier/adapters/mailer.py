@@ -84,11 +84,12 @@ class SmtpMailer:
             self._idle.append((client, time.monotonic()))
 
     async def close(self) -> None:
-        """QUIT every idle connection (the sender's shutdown)."""
+        """QUIT every idle connection (the sender's shutdown); a relay that doesn't answer within
+        a couple of seconds is just hung up on."""
         idle, self._idle = self._idle, []
         for client, _ in idle:
             try:
-                await client.quit()
+                await client.quit(timeout=min(self.timeout_s, 2.0))
             except Exception:  # already gone: nothing to say goodbye to
                 client.close()
 

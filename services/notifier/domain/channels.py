@@ -36,6 +36,10 @@ class Channel(Protocol):
         """Hand `message` over; raises SendRefused (temporary or not) when it wasn't accepted."""
         ...
 
+    async def close(self) -> None:
+        """Let go of open connections (the sender's shutdown)."""
+        ...
+
 
 Channels = Mapping[str, Channel]
 

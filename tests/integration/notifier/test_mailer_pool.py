@@ -238,3 +238,15 @@ async def test_the_stack_sink_receives_every_pooled_message(stack, uid):
     ids = [m["headers"]["Message-ID"] for m in got if m["subject"] == "Pooled 0"]
     assert ids == [f"<{uid}-0@aftercart>"] * 2  # a repeat carries the same Message-ID
     assert {m["headers"].get("Reply-To") for m in got if m["subject"] == "Pooled 1"} == {"help@kaffee.example"}
+
+
+@pytest.mark.parametrize("relay", ["plain"], indirect=True)
+async def test_the_email_channel_closes_its_pooled_sessions(relay, tls_files):
+    from services.notifier.adapters.email_channel import EmailChannel
+
+    mode, controller, recorder = relay
+    mailer = _mailer(mode, controller, tls_files)
+    await mailer.send(_email(mailer, 1))
+    [(client, _)] = mailer._idle
+    await EmailChannel(mailer).close()
+    assert mailer.idle_connections == 0 and not client.is_connected  # said QUIT and hung up
