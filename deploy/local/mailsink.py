@@ -5,7 +5,7 @@ Run as `python -m deploy.local.mailsink` (the stack runner does). One asyncio lo
     <state_dir>/mail/<ns-timestamp>-<rand>.eml (sortable by arrival, survives restarts), with
     the SMTP envelope kept as X-Aftercart-Envelope-* headers on top of the original bytes;
   * HTTP on <host>:<mail_http_port>: `GET /` (HTML list), `GET /messages/{id}`, and the JSON
-    API `GET /api/messages?to=`, `GET /api/messages/{id}`, `GET /api/messages/{id}/raw`,
+    API `GET /api/messages?to=&since=`, `GET /api/messages/{id}`, `GET /api/messages/{id}/raw`,
     `DELETE /api/messages`, `GET|POST /api/faults`, `GET /api/health`.
 Fault injection: POST /api/faults {"refuse_next": N, "code": 451} answers the next N RCPT TO
 commands with that code, so tests can prove a refusing SMTP server loses nothing.
@@ -150,12 +150,15 @@ class MailStore:
         self._parsed[msg_id] = parsed = parse(msg_id, raw)
         return parsed
 
-    def messages(self, to: str | None = None) -> list[dict]:
+    def messages(self, to: str | None = None, since: str | None = None) -> list[dict]:
+        """Every message (oldest first), or those to `to`, or only those that arrived after the
+        message `since` (ids sort by arrival: a poller asks for what is new)."""
+        ids = [i for i in self.ids() if i > since] if since else self.ids()
         if not to:
-            return [m for i in self.ids() if (m := self.get(i)) is not None]
+            return [m for i in ids if (m := self.get(i)) is not None]
         to = to.strip().lower()
         out = []
-        for i in self.ids():
+        for i in ids:
             if i not in self._parsed:
                 # Reading bytes is cheap, parsing MIME is not: parse only the files that can match.
                 raw = self.raw(i)
@@ -362,8 +365,8 @@ def make_app(store: MailStore, handler: Handler):
         return {"ok": True, "messages": len(store.ids())}
 
     @app.get("/api/messages")
-    def list_messages(to: str | None = None) -> list[dict]:
-        return [public(m) for m in store.messages(to)]
+    def list_messages(to: str | None = None, since: str | None = None) -> list[dict]:
+        return [public(m) for m in store.messages(to, since)]
 
     @app.get("/api/messages/{msg_id}")
     def get_message(msg_id: str) -> dict:

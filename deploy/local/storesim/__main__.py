@@ -32,8 +32,8 @@ cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A WooCommerce store simulator (REST API + webhook deliveries).")
 
 
-def _store(home_url: str, utc_offset_hours: float, seed: int) -> Store:
-    return Store(home_url, utc_offset=timedelta(hours=utc_offset_hours), seed=seed)
+def _store(home_url: str, utc_offset_hours: float, seed: int, id_base: int = 0) -> Store:
+    return Store(home_url, utc_offset=timedelta(hours=utc_offset_hours), seed=seed, id_base=id_base)
 
 
 async def _runner(queue: Queue, interval: float) -> None:
@@ -82,9 +82,11 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1."),
           step_delay: float = typer.Option(0.0, help="Seconds between steps of the day."),
           runner_interval: float = typer.Option(1.0, help="Seconds between queue runs."),
           utc_offset_hours: float = typer.Option(2.0, help="Site timezone offset."),
-          seed: int = typer.Option(0, help="Seed for order keys and other random values.")) -> None:
+          seed: int = typer.Option(0, help="Seed for order keys and other random values."),
+          id_base: int = typer.Option(0, help="Added to every id the store hands out (a new day's fresh ids).")
+          ) -> None:
     """Serve the REST API (and optionally play the day against a receiver)."""
-    store = _store(home_url or f"http://{host}:{port}/", utc_offset_hours, seed)
+    store = _store(home_url or f"http://{host}:{port}/", utc_offset_hours, seed, id_base)
     if play_to and not secret:
         raise typer.BadParameter("--play-to needs --secret (the receiver must know it)")
     asyncio.run(_serve(host, port, store, consumer_key, consumer_secret, play_to, secret,
