@@ -192,6 +192,12 @@ def settings_router() -> APIRouter:
                 responses={**NOT_FOUND, **INVALID_REQUEST})
     async def put_flow(repos: Repos, store_id: StoreId, flow: FlowName, body: FlowSettings) -> FlowSettings:
         _flow(flow)
+        if body.channel == "webhook":
+            # Refused now rather than every message failing later: the channel needs where and how to sign.
+            store = await repos.settings.store(store_id)
+            if not (store.webhook_url and store.webhook_secret):
+                raise HTTPException(400, "the webhook channel needs the store's webhook_url and webhook_secret"
+                                         " (PUT /stores/{id}/settings)")
         await repos.settings.put_flow(store_id, flow, body)
         return body
 

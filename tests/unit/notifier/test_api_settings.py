@@ -84,8 +84,13 @@ async def test_flow_settings_per_store(api):
     client, repos, _ = api
     assert (await client.get("/stores/s1/flows/order_completed")).json() == {
         "enabled": True, "delay_s": 0, "channel": "email", "marketing": False}
-    r = await client.put("/stores/s1/flows/order_completed", json={"enabled": True, "delay_s": 3600,
-                                                                   "channel": "webhook", "marketing": False})
+    on_webhook = {"enabled": True, "delay_s": 3600, "channel": "webhook", "marketing": False}
+    r = await client.put("/stores/s1/flows/order_completed", json=on_webhook)
+    assert r.status_code == 400 and "webhook_url" in r.json()["detail"]  # the store has no webhook yet
+    assert ("s1", "order_completed") not in repos.settings.flow_rows
+    await client.put("/stores/s1/settings", json={"webhook_url": "https://hooks.example.com/aftercart",
+                                                  "webhook_secret": SECRET})
+    r = await client.put("/stores/s1/flows/order_completed", json=on_webhook)
     assert r.status_code == 200
     assert (await repos.settings.flow("s1", "order_completed")).delay_s == 3600
     assert (await client.get("/stores/s1/flows")).json()["order_completed"]["channel"] == "webhook"
