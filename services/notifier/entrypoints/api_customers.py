@@ -3,9 +3,13 @@ preferences (marketing consent as recorded through the store, and their time zon
 suppression list. Addresses are accepted (to suppress one) but never answered: entries are shown
 by their hash.
 
-    GET  /customers/{key}/messages         newest first, no addresses or bodies
-    GET  /customers/{key}/preferences
-    PUT  /customers/{key}/preferences      {"marketing": true, "timezone": "Europe/Berlin"}
+    GET  /stores/{store_id}/customers/{customer}/messages      newest first, no addresses or bodies
+    GET  /stores/{store_id}/customers/{customer}/preferences
+    PUT  /stores/{store_id}/customers/{customer}/preferences   {"marketing": true, "timezone": "Europe/Berlin"}
+
+A customer is named by the part of its key after the store ("c25" registered, "e<sha256>" a guest
+by email, "o12" an order without a customer): the key "<store>:<customer>" split, so no path
+segment carries a ":".
     GET  /suppressions?store_id=s1[&reason=...&after=<hash>&limit=N]
     POST /suppressions                     {"store_id", "address" | "address_hash", "reason", "detail"?}
     DELETE /suppressions?store_id=&address_hash=&reason=   ("erased" entries stay: 409)
@@ -28,9 +32,10 @@ from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
 # "<store>:c<id>" (registered), "<store>:e<sha256>" (guest by email), "<store>:o<id>" (no customer)
 # Store ids as ingest registers them (services/ingest/entrypoints/admin.py's StoreIn).
 STORE = r"^[a-z0-9][a-z0-9-]{1,31}$"
-KEY = r"^[a-z0-9][a-z0-9-]{1,31}:(c[0-9]{1,20}|e[0-9a-f]{64}|o[0-9]{1,20})$"
+CUSTOMER = r"^(c[0-9]{1,20}|e[0-9a-f]{64}|o[0-9]{1,20})$"
 HASH = r"^[0-9a-f]{64}$"
-CustomerKey = Annotated[str, Path(pattern=KEY, description="the customer key, as events carry it")]
+StoreId = Annotated[str, Path(pattern=STORE)]
+Customer = Annotated[str, Path(pattern=CUSTOMER, description="the customer key after '<store>:'")]
 ApiReason = Literal["unsubscribed", "hard_bounce", "invalid_address", "erased"]
 NOT_FOUND: dict[int | str, dict] = {404: {"model": HTTPErrorOut, "description": "No such entry"}}
 STAYS: dict[int | str, dict] = {409: {"model": HTTPErrorOut, "description": "An erasure's entry stays"}}
@@ -65,7 +70,7 @@ class PreferencesOut(BaseModel):
 
 
 class PreferencesIn(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # `"marketing": 0` is no answer
     marketing: bool
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone; \"\" clears it")
 
@@ -86,7 +91,7 @@ class SuppressionOut(BaseModel):
 
 
 class SuppressionIn(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}
     store_id: str = Field(pattern=STORE)
     address: str | None = Field(default=None, max_length=320, description="hashed on arrival, never stored")
     address_hash: str | None = Field(default=None, pattern=HASH)
@@ -114,34 +119,38 @@ def get_transactions(service: ServiceDep, pool: PoolDep) -> Any:
 TransactionsDep = Annotated[Any, Depends(get_transactions)]
 
 
-def _store_of(key: str) -> str:
-    return key.split(":", 1)[0]
+def _key(store_id: str, customer: str) -> str:
+    return f"{store_id}:{customer}"  # shared/ids.py customer_key's shape
 
 
 def customers_router() -> APIRouter:
     router = APIRouter(tags=["customers"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
-    @router.get("/customers/{key}/messages", summary="A customer's messages, newest first (no addresses, no bodies)",
+    @router.get("/stores/{store_id}/customers/{customer}/messages",
+                summary="A customer's messages, newest first (no addresses, no bodies)",
                 responses={**INVALID_REQUEST})
-    async def history(key: CustomerKey, transactions: TransactionsDep,
+    async def history(store_id: StoreId, customer: Customer, transactions: TransactionsDep,
                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[MessageItem]:
         async with transactions() as tx:
-            return [MessageItem(**m.__dict__) for m in await tx.messages.history(key, limit)]
+            return [MessageItem(**m.__dict__) for m in await tx.messages.history(_key(store_id, customer), limit)]
 
-    @router.get("/customers/{key}/preferences", summary="A customer's marketing consent and time zone",
+    @router.get("/stores/{store_id}/customers/{customer}/preferences",
+                summary="A customer's marketing consent and time zone",
                 responses={**INVALID_REQUEST})
-    async def get_preferences(key: CustomerKey, transactions: TransactionsDep) -> PreferencesOut:
+    async def get_preferences(store_id: StoreId, customer: Customer,
+                              transactions: TransactionsDep) -> PreferencesOut:
         async with transactions() as tx:
-            return PreferencesOut.of(await preferences(tx, _store_of(key), key))
+            return PreferencesOut.of(await preferences(tx, store_id, _key(store_id, customer)))
 
-    @router.put("/customers/{key}/preferences", summary="Record consent (the store's staff) and time zone",
+    @router.put("/stores/{store_id}/customers/{customer}/preferences",
+                summary="Record consent (the store's staff) and time zone",
                 responses={**INVALID_REQUEST, **INVALID_VALUE})
-    async def put_preferences(key: CustomerKey, body: PreferencesIn,
+    async def put_preferences(store_id: StoreId, customer: Customer, body: PreferencesIn,
                               transactions: TransactionsDep) -> PreferencesOut:
         async with transactions() as tx:
             return PreferencesOut.of(await set_marketing(
-                tx, store_id=_store_of(key), customer_key=key, marketing=body.marketing, source=API, at=utcnow(),
-                timezone=body.timezone))
+                tx, store_id=store_id, customer_key=_key(store_id, customer), marketing=body.marketing, source=API,
+                at=utcnow(), timezone=body.timezone))
 
     @router.get("/suppressions", summary="A store's suppression list (by address hash)",
                 responses={**INVALID_REQUEST})

@@ -52,18 +52,8 @@ def _moved(container, pattern_checked: bool):
     return container if moved == container["store_id"] else {**container, "store_id": moved}
 
 
-def _key_moved(path_parameters):
-    """A customer key "<store>:<id>" (the notifier's /customers/{key}/…) with its store moved in."""
-    key = path_parameters.get("key") if isinstance(path_parameters, dict) else None
-    if not isinstance(key, str) or ":" not in key:
-        return path_parameters
-    store, rest = key.split(":", 1)
-    moved = scratch_id(store, pattern_checked=True)
-    return path_parameters if moved == store else {**path_parameters, "key": f"{moved}:{rest}"}
-
-
 def _path(path_parameters):
-    moved = _key_moved(_moved(path_parameters, pattern_checked=False))
+    moved = _moved(path_parameters, pattern_checked=False)
     if isinstance(moved, dict) and "seq" in moved and scratch_seq(moved["seq"]) != moved["seq"]:
         moved = {**moved, "seq": scratch_seq(moved["seq"])}
     return moved
@@ -110,8 +100,5 @@ def assert_scratch(case: Case) -> None:
     body_id = case.body.get("store_id") if isinstance(case.body, dict) else None
     assert not isinstance(path_id, str) or path_id.startswith(SCRATCH), case.path_parameters
     assert not (isinstance(body_id, str) and STORE_ID.fullmatch(body_id)) or body_id.startswith(SCRATCH), case.body
-    key = (case.path_parameters or {}).get("key")
-    key_store = key.split(":", 1)[0] if isinstance(key, str) and ":" in key else None
-    assert not (key_store and STORE_ID.fullmatch(key_store)) or key_store.startswith(SCRATCH), case.path_parameters
     seq = (case.path_parameters or {}).get("seq")
     assert scratch_seq(seq) == seq, case.path_parameters

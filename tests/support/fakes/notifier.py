@@ -336,11 +336,12 @@ def memory_unit_of_work(*, settings: MemorySettings | None = None, now: Callable
                         **more) -> InMemoryUnitOfWork:
     """What a notifier handler gets as `tx` in a unit test: every notifier repository in memory."""
     from services.notifier.domain.messages import MessageConfig
-    from tests.support.fakes.notifier_consent import MemoryConsent, MemoryDigests, MemorySuppressions
+    from tests.support.fakes.notifier_consent import MemoryConsent, MemoryDigests, MemoryErasure, MemorySuppressions
 
-    messages = MemoryMessages(now=now)
-    repos = {"consent": MemoryConsent(messages), "suppressions": MemorySuppressions(),
-             "digests": MemoryDigests(messages), **more}
+    messages, customers, orders = MemoryMessages(now=now), MemoryCustomers(), MemoryOrderState()
+    consent = MemoryConsent(messages)
+    repos = {"consent": consent, "suppressions": MemorySuppressions(), "digests": MemoryDigests(messages),
+             "erasure": MemoryErasure(messages, customers, orders, consent), **more}
     return InMemoryUnitOfWork(
-        FakeOutbox(), messages=messages, settings=settings or MemorySettings(), customers=MemoryCustomers(),
-        orders=MemoryOrderState(), config=MessageConfig(), **repos)
+        FakeOutbox(), messages=messages, settings=settings or MemorySettings(), customers=customers,
+        orders=orders, config=MessageConfig(), **repos)

@@ -116,3 +116,42 @@ class MemoryDigests:
             row.digest_id = lead_id  # plain attribute when the row type has no such field
         if (lead := self.messages.rows.get(lead_id)) is not None:
             lead.digest_id = lead_id
+
+
+class MemoryErasure:
+    """PgErasure over the in-memory messages, customers, order state and consent."""
+
+    def __init__(self, messages: Any, customers: Any, orders: Any, consent: MemoryConsent) -> None:
+        self.messages, self.customers, self.orders, self.consent = messages, customers, orders, consent
+
+    async def keys_of(self, key: str) -> list[str]:
+        return [key, *(k for k, r in self.customers.rows.items() if r.merged_into == key and k != key)]
+
+    async def addresses(self, keys: list[str]) -> list[str]:
+        found = {r.to_address for r in self.messages.rows.values() if r.customer_key in keys}
+        found |= {r.email for k, r in self.customers.rows.items() if k in keys and r.email}
+        return sorted({a.strip().lower() for a in found if a and a.strip()})
+
+    async def erase(self, key: str, keys: list[str], addresses: list[str]) -> int:
+        from dataclasses import replace
+
+        blanked = 0
+        for r in self.messages.rows.values():
+            if r.customer_key in keys or r.to_address.strip().lower() in addresses:
+                r.to_address = r.subject = r.body_text = r.body_html = ""
+                r.customer_key, r.last_error = key, None
+                if r.status == "pending":
+                    r.status, r.status_reason = "cancelled", "erased"
+                blanked += 1
+        if key in self.customers.rows:
+            self.customers.rows[key] = replace(self.customers.rows[key], email=None, first_name=None, locale=None,
+                                               timezone=None, country=None, consent=None)
+        for k in keys:
+            if k != key:
+                self.customers.rows.pop(k, None)
+        for row in self.orders.rows.values():
+            if row["customer_key"] in keys:
+                row["last_event"], row["customer_key"] = None, key
+        for k in keys:
+            self.consent.records.pop(k, None)
+        return blanked

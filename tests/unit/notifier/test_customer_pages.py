@@ -117,17 +117,19 @@ def _auth() -> dict:
 async def test_api_records_consent_and_time_zone(world):
     client, tx, _, _ = world
     await tx.customers.saw_profile(store_id=STORE, key=KEY, email=TO, first_name="Ana", locale=None, country=None)
-    r = await client.get(f"/customers/{KEY}/preferences", headers=_auth())
+    r = await client.get(f"/stores/{STORE}/customers/c1/preferences", headers=_auth())
     assert r.status_code == 200 and r.json()["marketing"] is False and r.json()["consent"] is None
-    r = await client.put(f"/customers/{KEY}/preferences", headers=_auth(),
+    r = await client.put(f"/stores/{STORE}/customers/c1/preferences", headers=_auth(),
                          json={"marketing": True, "timezone": "Asia/Tokyo"})
     assert r.status_code == 200
     body = r.json()
     assert (body["marketing"], body["consent"], body["source"], body["timezone"]) == (True, True, "api",
                                                                                      "Asia/Tokyo")
-    for bad in ({"marketing": "perhaps"}, {"marketing": True, "timezone": "Mars/Base"}, {"other": 1}):
-        assert (await client.put(f"/customers/{KEY}/preferences", headers=_auth(), json=bad)).status_code == 422
-    assert (await client.get("/customers/not-a-key/preferences", headers=_auth())).status_code == 422
+    for bad in ({"marketing": "perhaps"}, {"marketing": 0}, {"marketing": True, "timezone": "Mars/Base"},
+                {"marketing": True, "timezone": "Europe"}, {"other": 1}):
+        r = await client.put(f"/stores/{STORE}/customers/c1/preferences", headers=_auth(), json=bad)
+        assert r.status_code == 422, bad
+    assert (await client.get("/stores/s1/customers/not-a-key/preferences", headers=_auth())).status_code == 422
     assert (await tx.consent.get(KEY)).timezone == "Asia/Tokyo"
 
 
@@ -165,7 +167,7 @@ async def test_api_message_history_of_a_customer(world):
 
     await tx.messages.record_intent(message_id="m1", cause_event_id="e1", cause_type="order.placed",
                                     customer_key=KEY, draft=Draft("order_thanks", TO, "s", "t", "h"))
-    r = await client.get(f"/customers/{KEY}/messages", headers=_auth())
+    r = await client.get(f"/stores/{STORE}/customers/c1/messages", headers=_auth())
     assert r.status_code == 200 and [m["message_id"] for m in r.json()] == ["m1"]
     assert TO not in r.text
-    assert (await client.get(f"/customers/{KEY}/messages", headers={})).status_code == 401
+    assert (await client.get(f"/stores/{STORE}/customers/c1/messages", headers={})).status_code == 401
