@@ -189,7 +189,7 @@ def settings_router() -> APIRouter:
         return await repos.settings.flow(store_id, flow)
 
     @router.put("/stores/{store_id}/flows/{flow}", summary="Set one flow's settings for a store",
-                responses={**NOT_FOUND, **INVALID_REQUEST})
+                responses={**NOT_FOUND, **INVALID_VALUE, **INVALID_REQUEST})
     async def put_flow(repos: Repos, store_id: StoreId, flow: FlowName, body: FlowSettings) -> FlowSettings:
         _flow(flow)
         if body.channel == "webhook":
