@@ -6,7 +6,8 @@ In this order:
   2. the address: not a valid one → Suppress("invalid_address"), and the address joins the
      suppression list; on the list → Suppress(reason) ("unsubscribed" stops only marketing);
   3. transactional messages stop checking here: never held by consent, quiet hours or budgets;
-  4. marketing without consent → Suppress("no_consent") (consent is never waited for);
+  4. marketing without consent → Suppress("no_consent") (consent is never waited for); a store whose
+     budget is 0 sends no marketing → Suppress("marketing_off");
   5. quiet hours in the customer's zone → Defer(until they end, "quiet_hours");
   6. the 7-day contact budget → Defer(until a slot frees, "budget") — deferred rather than
      dropped, see domain/budget.py;
@@ -34,7 +35,7 @@ from services.notifier.domain.quiet_hours import customer_zone, quiet_until
 from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.metrics import notifier_metrics
 
-NO_CONSENT, QUIET_HOURS, BUDGET = "no_consent", "quiet_hours", "budget"
+NO_CONSENT, QUIET_HOURS, BUDGET, MARKETING_OFF = "no_consent", "quiet_hours", "budget", "marketing_off"
 # Each claiming transaction reads a store's settings once, however many of its messages it decides
 # (a round decides up to send_batch messages; the unit of work is its key, gone with it).
 _STORES: WeakKeyDictionary[Any, dict[str, StoreSettings]] = WeakKeyDictionary()
@@ -96,6 +97,8 @@ async def check(message: StoredMessage, tx: Any, now: datetime) -> Decision:
     if consent is None or not consent.consents:
         return Suppress(NO_CONSENT)
     store = await store_settings(tx, store_id)
+    if store.marketing_per_7_days == 0:  # the store sends no marketing at all: waiting would never end
+        return Suppress(MARKETING_OFF)
     customer = await tx.customers.get(key)
     tz = customer_zone(consent.timezone or (customer.timezone if customer else None),
                        customer.country if customer else None, store.timezone)

@@ -4,7 +4,8 @@ across every marketing flow (order follow-ups, loyalty, reviews alike).
 Over budget, a message is deferred, not dropped: until the oldest contact in the window leaves it,
 when one slot frees. (Dropping would lose a coupon or a points-expiry warning the customer would
 want; a message that waited too long for its order to still fit is cancelled at send time by the
-order-state check instead.) N = 0 means no marketing at all; None means no budget.
+order-state check instead.) N = 0 means no marketing at all (gating suppresses it rather than
+deferring it forever); None means no budget.
 """
 from __future__ import annotations
 

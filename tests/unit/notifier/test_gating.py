@@ -240,3 +240,13 @@ async def test_a_guests_consent_follows_them_when_linked_to_their_account():
     await w.record("m1", marketing=True)
     await w.send()
     assert w.sent_to() == ["m1"]
+
+
+async def test_a_store_that_allows_no_marketing_suppresses_it_rather_than_waiting_forever():
+    w = World(marketing_per_7_days=0)
+    await w.consent()
+    await w.record("m1", marketing=True)
+    await w.record("t1", marketing=False, flow="order_shipped")
+    await w.send()
+    assert w.sent_to() == ["t1"]
+    assert (w.row("m1").status, w.row("m1").status_reason) == ("suppressed", "marketing_off")
