@@ -8,6 +8,8 @@ tests/support/notifier_samples.py, ~20 kB multipart — each with its own Messag
   naive-serial    one message at a time, a new SMTP connection for each (the notifier before
                   issue 11: one `send_one` after another, aiosmtplib.send per message);
   naive-parallel  --concurrency messages at once, still a new connection for each;
+  sink-before     naive-parallel again, against the mail sink as it was before issue 11's
+                  work (--sink-before: fsync per message, aiosmtpd's line-by-line DATA reader);
   notifier        the sender exactly as bootstrap wires it (its "notifier-sender" worker): rounds
                   of sending.send_batch — claim a leased batch in PostgreSQL, gating, deliver over
                   the pooled SmtpMailer (smtp_pool_size = send_concurrency = --concurrency),
@@ -65,12 +67,16 @@ def sample_email():
 
 
 class Sink:
-    def __init__(self, directory: Path) -> None:
+    """deploy/local/mailsink.py as its own process; `source` runs another version of that file
+    (the sink before this change, from git) the same way."""
+
+    def __init__(self, directory: Path, source: Path | None = None) -> None:
         self.smtp_port, self.http_port, self.dir = free_port(), free_port(), directory
+        program = [str(source)] if source else ["-m", "deploy.local.mailsink"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deploy.local.mailsink", "--host", "127.0.0.1", "--smtp-port", str(self.smtp_port),
+            [sys.executable, *program, "--host", "127.0.0.1", "--smtp-port", str(self.smtp_port),
              "--http-port", str(self.http_port), "--mail-dir", str(directory)], cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.api = f"http://127.0.0.1:{self.http_port}"
 
     async def count(self) -> int:
@@ -179,8 +185,11 @@ async def main() -> None:
     p.add_argument("--messages", type=int, default=3000)
     p.add_argument("--serial-messages", type=int, default=300, help="naive-serial is slow: fewer messages")
     p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--only", choices=["naive-serial", "naive-parallel", "notifier"], action="append",
-                   help="run only these scenarios (ratios need the baselines)")
+    p.add_argument("--only", choices=["naive-serial", "naive-parallel", "notifier", "sink-before"],
+                   action="append", help="run only these scenarios (ratios need the baselines)")
+    p.add_argument("--sink-before", default="4e63149~1",
+                   help="git ref of the mail sink to compare with (naive-parallel against it): the one before"
+                        " the journal and the bulk DATA reader")
     p.add_argument("--dsn", default=os.environ.get("AFTERCART_NOTIFIER_DATABASE_URL",
                                                    "postgresql://notifier:notifier@127.0.0.1:55432/notifier"))
     a = p.parse_args()
@@ -192,8 +201,18 @@ async def main() -> None:
     sink = Sink(tmp / "mail")
     try:
         await sink.ready()
-        only = set(a.only or ["naive-serial", "naive-parallel", "notifier"])
+        only = set(a.only or ["naive-serial", "naive-parallel", "notifier", "sink-before"])
         rows = []
+        if "sink-before" in only:
+            old = tmp / "mailsink_before.py"
+            old.write_bytes(subprocess.run(["git", "show", f"{a.sink_before}:deploy/local/mailsink.py"], cwd=ROOT,
+                                           check=True, capture_output=True).stdout)
+            before = Sink(tmp / "mail-before", source=old)
+            try:
+                await before.ready()
+                rows.append(await run_naive("sink-before", before, a.messages, a.concurrency, content, 0))
+            finally:
+                before.stop()
         if "naive-serial" in only:
             rows.append(await run_naive("naive-serial", sink, a.serial_messages, 1, content, 0))
         if "naive-parallel" in only:
