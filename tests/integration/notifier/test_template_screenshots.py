@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
+from services.notifier.domain.digest import Part, build_digest
+from services.notifier.domain.links import with_footer
 from services.notifier.domain.messages import SHIPPED
 from services.notifier.domain.store_settings import StoreSettings
 from tests.support.notifier_samples import render_sample
@@ -115,6 +117,14 @@ async def test_every_template_renders_and_is_photographed(browser, logo_url):
         assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH, (folder, template)
         await phone.screenshot(path=str(OUT / folder / f"{template}.phone.png"), full_page=True)
         shot.append(target)
+    # A store's digest of a marketing message and an order email, with the one-click unsubscribe line.
+    parts = [render_sample(t, "en", store) for t in ("order_shipped", "points_earned")]
+    digest = build_digest([Part(f"m{n}", d.subject, d.text, d.html) for n, d in enumerate(parts)], "en")
+    _, html = with_footer(digest.text, digest.html, "https://kaffee.example/u/t0k3n", "en")
+    await page.set_content(html, wait_until="load")
+    assert await page.locator(".footer").count() == 1 and await page.locator("table.order").count() == 1
+    assert await page.locator(".footer a[href='https://kaffee.example/u/t0k3n']").is_visible()
+    await page.screenshot(path=str(OUT / "en" / "_digest_with_unsubscribe.png"), full_page=True)
     await page.close()
     await phone.close()
     assert len(shot) == len(pairs)
