@@ -36,6 +36,7 @@ from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.metrics import notifier_metrics
 
 NO_CONSENT, QUIET_HOURS, BUDGET, MARKETING_OFF = "no_consent", "quiet_hours", "budget", "marketing_off"
+BUDGET_BUSY, BUSY_RETRY = "budget_busy", timedelta(seconds=2)
 # Each claiming transaction reads a store's settings once, however many of its messages it decides
 # (a round decides up to send_batch messages; the unit of work is its key, gone with it).
 _STORES: WeakKeyDictionary[Any, dict[str, StoreSettings]] = WeakKeyDictionary()
@@ -104,7 +105,8 @@ async def check(message: StoredMessage, tx: Any, now: datetime) -> Decision:
                        customer.country if customer else None, store.timezone)
     if (until := quiet_until(now, tz, store.quiet_hours_start, store.quiet_hours_end)) is not None:
         return Defer(until, QUIET_HOURS)
-    await tx.consent.lock_customer(key)
+    if not await tx.consent.lock_customer(key):  # another sender is deciding this customer's budget now
+        return Defer(now + BUSY_RETRY, BUDGET_BUSY)
     contacts = await tx.consent.contacts(key, now - WINDOW, excluding=message.message_id)
     if (until := budget_until(contacts, store.marketing_per_7_days, now)) is not None:
         return Defer(until, BUDGET)

@@ -3,7 +3,8 @@ contacts the 7-day budget counts (`marketing_contacts`). Its in-memory twin is
 tests/support/fakes/notifier.py's MemoryConsent.
 
 Budget checks of one customer are serialised with a transaction-scoped advisory lock on the
-customer key, so two senders (or two messages of one batch) can't both take the last slot.
+customer key, so two senders can't both take the last slot; it is only tried, never waited for
+(gating defers the message a moment when another sender holds it).
 """
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ class PgConsent:
     async def forget(self, customer_key: str) -> None:
         await self.db.execute("DELETE FROM consents WHERE customer_key = $1", customer_key)
 
-    async def lock_customer(self, customer_key: str) -> None:
-        """Until this transaction ends, other budget checks of this customer wait."""
-        await self.db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 3))", customer_key)
+    async def lock_customer(self, customer_key: str) -> bool:
+        """Hold this customer's budget until the transaction ends; False when another transaction
+        holds it (never waits: two senders locking two customers in opposite order can't deadlock)."""
+        return bool(await self.db.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 3))",
+                                           customer_key))
 
     async def contacts(self, customer_key: str, since: datetime, *, excluding: str) -> list[datetime]:
         """Times of the marketing messages let through since `since` (not `excluding`, the one being

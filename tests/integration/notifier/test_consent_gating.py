@@ -257,3 +257,18 @@ async def test_erasure_leaves_no_address_or_name_and_keeps_counts(stack, uid):
         await r.send()
         assert await _tables_holding(r, r.to, name) == []
         assert await r.pool.fetchval("SELECT count(*) FROM messages WHERE status = 'sent'") == sent
+
+
+async def test_a_customers_budget_is_held_by_one_transaction_and_only_tried_by_another(stack, uid):
+    from services.notifier.adapters.consent import PgConsent
+
+    async with rig(stack, uid) as r:
+        async with r.pool.acquire() as a, r.pool.acquire() as b:
+            async with a.transaction():
+                assert await PgConsent(a).lock_customer(r.key) is True
+                assert await PgConsent(a).lock_customer(r.key) is True  # its own again: fine
+                async with b.transaction():
+                    assert await PgConsent(b).lock_customer(r.key) is False  # no wait, no deadlock
+                    assert await PgConsent(b).lock_customer(f"{r.key}x") is True
+            async with b.transaction():
+                assert await PgConsent(b).lock_customer(r.key) is True  # released with a's commit

@@ -26,6 +26,7 @@ class MemoryConsent:
         self.stores: dict[str, str] = {}
         self.contacts_at: dict[str, tuple[str, datetime]] = {}  # message id → (customer key, at)
         self.locked: list[str] = []
+        self.held_elsewhere: set[str] = set()  # keys another sender's transaction holds (a test sets it)
 
     async def get(self, customer_key: str) -> ConsentRecord | None:
         return self.records.get(customer_key)
@@ -36,8 +37,9 @@ class MemoryConsent:
     async def forget(self, customer_key: str) -> None:
         self.records.pop(customer_key, None)
 
-    async def lock_customer(self, customer_key: str) -> None:
+    async def lock_customer(self, customer_key: str) -> bool:
         self.locked.append(customer_key)
+        return customer_key not in self.held_elsewhere
 
     async def contacts(self, customer_key: str, since: datetime, *, excluding: str) -> list[datetime]:
         def failed(message_id: str) -> bool:

@@ -250,3 +250,18 @@ async def test_a_store_that_allows_no_marketing_suppresses_it_rather_than_waitin
     await w.send()
     assert w.sent_to() == ["t1"]
     assert (w.row("m1").status, w.row("m1").status_reason) == ("suppressed", "marketing_off")
+
+
+async def test_a_budget_another_sender_is_deciding_defers_a_moment_instead_of_waiting():
+    w = World()
+    await w.consent()
+    w.tx.consent.held_elsewhere.add(KEY)
+    await w.record("m1", marketing=True)
+    await w.send()
+    row = w.row("m1")
+    assert (row.status, row.status_reason, row.next_attempt_at) == (
+        "pending", "budget_busy", w.clock.now() + timedelta(seconds=2))
+    w.tx.consent.held_elsewhere.clear()
+    w.clock.advance(seconds=2)
+    await w.send()
+    assert w.sent_to() == ["m1"]
