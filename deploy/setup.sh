@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 machine for the Aftercart dev stack. Idempotent and quick when
 # everything is already there; run from anywhere:  bash deploy/setup.sh
-#   - apt: postgresql, maven, a JDK (only if `java` is missing), python3-venv (only if needed)
+#   - apt: postgresql, maven, a JDK (only if `java` is missing), python3-venv (only if needed),
+#     chromium (only if /usr/bin/chromium is missing: the email screenshot test's browser)
 #   - <repo>/.venv with `pip install -e '.[dev]'` (redone only when pyproject.toml changes)
 #   - Kafka jars resolved from Maven Central (skipped when already resolved)
 # Env: PYTHON=python3.11 to pick the interpreter for a new venv.
@@ -22,6 +23,9 @@ pkgs=()
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || pkgs+=(postgresql)
 command -v mvn >/dev/null || pkgs+=(maven)
 command -v java >/dev/null || pkgs+=(default-jdk-headless)
+# Debian's Chromium: the notifier's template screenshot test drives it through Playwright
+# (executable_path=/usr/bin/chromium), so Playwright never downloads a browser of its own.
+[ -x /usr/bin/chromium ] || pkgs+=(chromium)
 if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip' 2>/dev/null; then
   pkgs+=(python3-venv)  # Debian splits venv/ensurepip out of python3
 fi
@@ -31,7 +35,7 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   "${SUDO[@]}" apt-get update -q >/dev/null
   "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
 else
-  say "system packages present (postgresql, maven, java)"
+  say "system packages present (postgresql, maven, java, chromium)"
 fi
 
 # ---- python venv + editable install
@@ -45,6 +49,7 @@ stamp="$VENV/.aftercart-pyproject.sha256"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/aftercart" ]; then
   say "pip install -e '.[dev]'"
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1  # playwright (dev extra) uses Debian's chromium
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"

@@ -24,6 +24,8 @@ class CustomerEvent(EventData):
     is_paying_customer: bool = False
     billing_country: str | None = None
     date_created: UtcDateTime | None = None  # lets consumers tell a new sign-up from an old account
+    # The customer's meta entries that look like a consent plugin's (as on orders); None: none found.
+    consent_meta: dict[str, str] | None = None
 
 
 class CustomerLinked(EventData):

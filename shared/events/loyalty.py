@@ -42,7 +42,7 @@ class CouponIssued(EventData):
     discount_type: str = "fixed_cart"
     points_spent: int = Field(ge=0)
     expires_at: UtcDateTime | None = None
-    minimum_amount: UnsignedDecimalStr | None = None  # the order total the coupon needs (None: any)
+    minimum_amount: UnsignedDecimalStr | None = None  # WooCommerce's minimum spend; None = none
 
 
 class ReferralRewarded(EventData):

@@ -68,6 +68,22 @@ class LineItem(EventData):
     name: str
     quantity: int
     total: DecimalStr  # after discounts, before tax
+    subtotal: DecimalStr | None = None  # before discounts (the price an order email lists); None: not sent
+
+
+class Address(EventData):
+    """A billing or shipping address as the store has it (WooCommerce's fields, blanks as None).
+    Personal data: consumers keep it only as long as they need it (the notifier erases it)."""
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    address_1: str | None = None
+    address_2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postcode: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    phone: str | None = None  # billing only
 
 
 class OrderDates(EventData):
@@ -97,6 +113,14 @@ class OrderEvent(EventData):
     # WooCommerce's pay-for-order link ("…/checkout/order-pay/<id>/?pay_for_order=true&key=…"),
     # what a customer whose payment failed needs; None when the store didn't send one.
     payment_url: str | None = None
+    # What an order email shows beside the totals, as WooCommerce's own emails do: the payment
+    # method's title ("Direct bank transfer") and the two addresses; None when the store sent none.
+    payment_method_title: str | None = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    # The order's meta entries that look like a consent plugin's ({key: value}, see ingest's
+    # domain/consent_meta.py); the notifier reads the key its store names. None: none found.
+    consent_meta: dict[str, str] | None = None
 
 
 class OrderStatusChanged(OrderEvent):

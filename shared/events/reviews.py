@@ -22,6 +22,7 @@ class ReviewRequest(EventData):
     order_id: int
     product_ids: list[int]
     due_at: UtcDateTime
+    # Where the customer writes the review (a signed link of the reviews service); None = not given.
     review_url: str | None = None
     link_expires_at: UtcDateTime | None = None
     items: list[ReviewItem] = []

@@ -58,7 +58,7 @@ def build_app(*, title: str, description: str, runtime: Runtime, routers: list[A
     app.settings, app.service_name = runtime.settings, runtime.service
     app.state.service = service  # what shared/service/deps.py hands to routes
     install_error_handlers(app)
-    every = [ops_router(runtime.readiness), *routers]
+    every = [ops_router(runtime.readiness, runtime.before_scrape), *routers]
     for r in every:
         app.include_router(r)
     # Every route as declared (FastAPI nests included routers): what a 405's Allow names.

@@ -3,6 +3,7 @@ on bad input (FastAPI's validation errors become 400/422 with a clear message). 
 `responses=` entries below document those errors in each route's OpenAPI."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, FastAPI, Request
@@ -10,8 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from shared.logging import get_logger
 from shared.metrics import CONTENT_TYPE_LATEST, render_metrics
 from shared.service.deps import HTTPErrorOut
+
+log = get_logger(__name__)
 
 ReadinessFn = Callable[[], Awaitable[dict[str, str]]]
 
@@ -50,7 +54,8 @@ INVALID_VALUE: dict[int | str, dict] = {400: {"model": HTTPErrorOut | ProblemOut
 CONFLICT: dict[int | str, dict] = {409: {"model": ProblemOut, "description": "Conflicts with an existing record"}}
 
 
-def ops_router(readiness: ReadinessFn) -> APIRouter:
+def ops_router(readiness: ReadinessFn, before_scrape: list[Callable[[], Awaitable[None]]] | None = None
+               ) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -69,6 +74,11 @@ def ops_router(readiness: ReadinessFn) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
+        for refresh in before_scrape or ():
+            try:  # bounded: a slow database must not hang the scrape; the gauge keeps its last figure
+                await asyncio.wait_for(refresh(), 1.0)
+            except Exception as exc:
+                log.warning("metrics_refresh_failed", error=type(exc).__name__)
         return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)  # every worker's, if several
 
     return router

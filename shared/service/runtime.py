@@ -41,6 +41,8 @@ class Runtime:
         self._tasks: list[asyncio.Task] = []
         # Called at stop before the pool closes (e.g. to hand back a connection held for a hot path).
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        # Called by /metrics before it renders: gauges measured at scrape time (e.g. a queue's depth).
+        self.before_scrape: list[Callable[[], Awaitable[None]]] = []
         self._deps = dependency_metrics(service)
 
     async def start(self) -> None:

@@ -22,9 +22,13 @@ class FakeMailer:
         self._refusals.extend([code] * times)
 
     def build(self, *, message_id: str, to: str, subject: str, text: str, html: str,
-              headers: dict[str, str] | None = None) -> EmailMessage:
-        return build_email(from_address=self.from_address, message_id=message_id, to=to, subject=subject,
-                           text=text, html=html, headers=headers)
+              headers: dict[str, str] | None = None, from_address: str | None = None,
+              reply_to: str | None = None) -> EmailMessage:
+        extra = dict(headers or {})
+        if reply_to:
+            extra["Reply-To"] = reply_to
+        return build_email(from_address=from_address or self.from_address, message_id=message_id, to=to,
+                           subject=subject, text=text, html=html, headers=extra)
 
     async def send(self, msg: EmailMessage) -> None:
         if self._refusals:

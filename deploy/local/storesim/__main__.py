@@ -35,8 +35,8 @@ cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A WooCommerce store simulator (REST API + webhook deliveries).")
 
 
-def _store(home_url: str, utc_offset_hours: float, seed: int) -> Store:
-    return Store(home_url, utc_offset=timedelta(hours=utc_offset_hours), seed=seed)
+def _store(home_url: str, utc_offset_hours: float, seed: int, id_base: int = 0) -> Store:
+    return Store(home_url, utc_offset=timedelta(hours=utc_offset_hours), seed=seed, id_base=id_base)
 
 
 async def _runner(queue: Queue, interval: float) -> None:
@@ -91,10 +91,12 @@ def serve(port: int = typer.Option(8080, help="Port on 127.0.0.1."),
           seed: int = typer.Option(0, help="Seed for order keys and other random values."),
           oauth_only: bool = typer.Option(False, help="Over plain http, log in OAuth 1.0a signed requests only (as WooCommerce)."),
           ssl_certfile: Optional[str] = typer.Option(None, help="Serve https with this certificate (PEM)."),
-          ssl_keyfile: Optional[str] = typer.Option(None, help="The certificate's private key (PEM).")) -> None:
+          ssl_keyfile: Optional[str] = typer.Option(None, help="The certificate's private key (PEM)."),
+          id_base: int = typer.Option(0, help="Added to every id the store hands out (a new day's fresh ids).")
+          ) -> None:
     """Serve the REST API (and optionally play the day against a receiver)."""
     scheme = "https" if ssl_certfile else "http"
-    store = _store(home_url or f"{scheme}://{host}:{port}/", utc_offset_hours, seed)
+    store = _store(home_url or f"{scheme}://{host}:{port}/", utc_offset_hours, seed, id_base)
     if play_to and not secret:
         raise typer.BadParameter("--play-to needs --secret (the receiver must know it)")
     if bool(ssl_certfile) != bool(ssl_keyfile):

@@ -92,7 +92,7 @@ class Store(OrderOps):
     def __init__(self, home_url: str = "https://demo-store.example/", *,
                  clock: Clock | None = None, utc_offset: timedelta = timedelta(hours=2),
                  currency: str = "USD", wc_version: str = "9.8.1", seed: int = 0,
-                 auth_salt: str = "storesim-auth-salt"):
+                 auth_salt: str = "storesim-auth-salt", id_base: int = 0):
         self.home_url = home_url if home_url.endswith("/") else home_url + "/"
         self.clock = clock or system_clock
         self.utc_offset = utc_offset
@@ -101,6 +101,9 @@ class Store(OrderOps):
         self.auth_salt = auth_salt  # wp_salt('auth'): keys wp_hash() for the Delivery-ID
         self.rng = random.Random(seed)
         self.seq = _Seqs()
+        if id_base:  # a later "day" of the same store: ids past the earlier days' (the demo's new day)
+            for seq in (self.seq.post, self.seq.user, self.seq.comment, self.seq.item, self.seq.meta):
+                seq.next += id_base
         self.orders: dict[int, dict] = {}
         self.refunds: dict[int, dict] = {}
         self.refund_parent: dict[int, int] = {}

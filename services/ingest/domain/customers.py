@@ -26,6 +26,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from services.ingest.domain.consent_meta import consent_meta
 from services.ingest.domain.derivation import (APPLIED, DUPLICATE, Derivation, Erasure, StoreContext,
                                                build_event, not_a_resource, nothing, resource_id)
 from services.ingest.domain.freshness import advance, carried_hash, content_hash, stale_or_duplicate
@@ -61,7 +62,8 @@ def _customer_data(store: StoreContext, payload: dict, customer_id: int, key: st
         role=text_or_none(payload.get("role")), locale=locale or store.locale,
         is_paying_customer=bool(payload.get("is_paying_customer")),
         billing_country=text_or_none(billing.get("country")),
-        date_created=parse_gmt(payload.get("date_created_gmt"), "date_created_gmt"))
+        date_created=parse_gmt(payload.get("date_created_gmt"), "date_created_gmt"),
+        consent_meta=consent_meta(payload.get("meta_data")))
 
 
 def _guest_keys(store: StoreContext, payload: dict) -> list[str]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from services.ingest.domain.consent_meta import consent_meta
 from services.ingest.domain.derivation import StoreContext, resource_id
 from services.ingest.domain.money import ZERO, fmt, order_decimals, to_decimal, within_range
 from services.ingest.domain.text import text_or_none
@@ -94,13 +95,28 @@ def _customer(store: StoreContext, payload: dict, order_id: int) -> dict[str, An
             "locale": _meta(payload, LOCALE_META_KEYS) or store.locale}
 
 
+_ADDRESS_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "city", "state",
+                   "postcode", "country")
+
+
+def _address(part: object, *, phone: bool = False) -> dict[str, Any] | None:
+    """WooCommerce's billing/shipping object as Address's JSON (blanks None); None when it's all blank."""
+    if not isinstance(part, dict):
+        return None
+    out = {k: text_or_none(part.get(k)) for k in _ADDRESS_FIELDS}
+    out["phone"] = text_or_none(part.get("phone")) if phone else None
+    return out if any(v is not None for v in out.values()) else None
+
+
 def _line_item(item: dict, dp: int, n: int) -> dict[str, Any]:
     """A line (the n-th) as LineItem's JSON."""
     return {"line_id": int(item["id"]), "product_id": int(item.get("product_id") or 0),
             "variation_id": int(item.get("variation_id") or 0) or None, "sku": text_or_none(item.get("sku")),
             # REST names carry HTML entities ("&ndash;"); consumers escape for their medium.
             "name": html.unescape(str(item.get("name") or "")), "quantity": int(item.get("quantity") or 0),
-            "total": fmt(to_decimal(item.get("total"), f"line_items[{n}].total"), dp)}
+            "total": fmt(to_decimal(item.get("total"), f"line_items[{n}].total"), dp),
+            "subtotal": (fmt(to_decimal(item.get("subtotal"), f"line_items[{n}].subtotal"), dp)
+                         if text_or_none(item.get("subtotal")) is not None else None)}
 
 
 def _refunds(payload: dict) -> tuple[RefundEntry, ...]:
@@ -136,6 +152,10 @@ def read_order(store: StoreContext, payload: dict) -> OrderView:
         "shipping_country": text_or_none((payload.get("shipping") or {}).get("country")),
         "dates": {"created": iso(created_at), "paid": iso(paid_at), "completed": iso(completed_at)},
         "payment_url": text_or_none(payload.get("payment_url")),
+        "payment_method_title": text_or_none(payload.get("payment_method_title")),
+        "billing_address": _address(payload.get("billing"), phone=True),
+        "shipping_address": _address(payload.get("shipping")),
+        "consent_meta": consent_meta(payload.get("meta_data")),
     }
     return OrderView(order_id=order_id, status=status, modified=stamp(modified_at), modified_at=modified_at,
                      created_at=created_at, paid_at=paid_at, completed_at=completed_at, dp=dp, total=total,

@@ -10,7 +10,14 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.notifier.adapters.consent import PgConsent
+from services.notifier.adapters.customers import PgCustomers
+from services.notifier.adapters.digests import PgDigests
+from services.notifier.adapters.erasure import PgErasure
 from services.notifier.adapters.messages import PgMessages
+from services.notifier.adapters.order_state import PgOrderState
+from services.notifier.adapters.settings import PgSettings
+from services.notifier.adapters.suppressions import PgSuppressions
 from services.notifier.domain.messages import MessageConfig
 from shared.db.unit_of_work import PgUnitOfWork
 
@@ -19,6 +26,13 @@ class NotifierUnitOfWork(PgUnitOfWork):
     def __init__(self, conn: asyncpg.Connection, config: MessageConfig = MessageConfig()) -> None:
         super().__init__(conn)
         self.messages = PgMessages(conn)
+        self.settings = PgSettings(conn, config.store_defaults(), config.flow_defaults)
+        self.customers = PgCustomers(conn)
+        self.orders = PgOrderState(conn)
+        self.consent = PgConsent(conn)  # consent + contact budget (gating.py)
+        self.suppressions = PgSuppressions(conn)
+        self.digests = PgDigests(conn)
+        self.erasure = PgErasure(conn)
         self.config = config
 
 

@@ -13,16 +13,22 @@ Bad news is volunteered plainly (on hold, payment failed, cancelled, refunded); 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifier.domain.email_html import inline_css, install
 from services.notifier.domain.formatting import day, money
 from services.notifier.domain.locales import FALLBACK, choose_locale, folder_for
+from services.notifier.domain.order_details import order_details
+from services.notifier.domain.store_settings import DEFAULT_FROM, FlowDefaults, StoreSettings
 from shared.events.envelope import derived_event_id
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
 
@@ -44,7 +50,8 @@ TEMPLATES: dict[str, str] = {
 # Templates said once per order, whichever event triggers them (a thank-you follows order.placed
 # for a paid order, or order.paid for one that was pending; an order may go on hold or fail twice):
 # their id is the order's, not the event's.
-ONCE_PER_ORDER = frozenset({"order_thanks", "order_completed", "order_cancelled", "order_on_hold", "order_failed"})
+ONCE_PER_ORDER = frozenset({"order_thanks", "order_welcome", "order_completed", "order_cancelled", "order_on_hold",
+                            "order_failed"})
 # A placed order that isn't paid yet gets its thank-you when the payment arrives. An on-hold order
 # (bank transfer, cheque) is told so by order.on_hold at once — with its items and total, as
 # WooCommerce's own on-hold email does — and thanked when the money arrives: one email each.
@@ -59,12 +66,20 @@ class Draft:
     subject: str
     text: str
     html: str
+    locale: str = FALLBACK  # the locale it was written in (the template folder's)
 
 
 @dataclass(frozen=True)
 class MessageConfig:
     """What the messages depend on beyond the event (settings today, per store with the flows API)."""
     default_locale: str = FALLBACK  # the store's language, for customers whose locale isn't known
+    from_address: str = DEFAULT_FROM  # a store's From unless it set its own
+    # Service-wide changes to the flows' registry defaults (NotifierSettings.flow_defaults).
+    flow_defaults: Mapping[str, FlowDefaults] = field(default_factory=dict)
+
+    def store_defaults(self) -> StoreSettings:
+        """The settings of a store that set nothing (NotifierSettings' defaults)."""
+        return StoreSettings.defaults(from_address=self.from_address, locale=self.default_locale)
 
 
 def thanks_on_placement(order: OrderEvent) -> bool:
@@ -82,7 +97,9 @@ def message_id(*, cause_event_id: str, order: OrderEvent, template: str) -> str:
     """The message's id: per order for ONCE_PER_ORDER templates (so a second trigger is a repeat),
     per cause event otherwise (each refund, each shipment is said)."""
     if template in ONCE_PER_ORDER:
-        return derived_event_id(f"{order.store_id}:order:{order.order_id}", f"email:{template}")
+        # A first order's welcome is its thank-you: one id for both, so only one of them goes.
+        key = "order_thanks" if template == "order_welcome" else template
+        return derived_event_id(f"{order.store_id}:order:{order.order_id}", f"email:{key}")
     return derived_event_id(cause_event_id, f"email:{template}")
 
 
@@ -111,9 +128,10 @@ class TemplateSet:
         if folder not in self._environments:
             # English behind every folder, so a locale may leave partials (layout, order summary) to it.
             search = [self.directory / folder] + ([self.directory / FALLBACK] if folder != FALLBACK else [])
-            self._environments[folder] = Environment(
+            self._environments[folder] = install(Environment(
                 loader=FileSystemLoader(search), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+                auto_reload=False))  # templates don't change under a running service: no stat() per render
         return self._environments[folder]
 
     def render(self, template: str, folder: str, ctx: dict[str, Any]) -> tuple[str, str, str]:
@@ -121,7 +139,8 @@ class TemplateSet:
         env = self.environment(folder)
         subject, text, html = (env.get_template(f"{template}.{part}").render(ctx) for part in PARTS)
         # One header line: line breaks go (no header injection); a no-break space in "16,20 €" stays.
-        return _LINE_BREAKS.sub(" ", subject).strip(" \t"), text, html
+        # The HTML's CSS is written onto its elements: mail clients drop <style> (domain/email_html.py).
+        return _LINE_BREAKS.sub(" ", subject).strip(" \t"), text, inline_css(html)
 
 
 SHIPPED = TemplateSet(TEMPLATES_DIR)
@@ -142,7 +161,23 @@ def web_link(url: str | None) -> str | None:
     return url if url.lower().startswith(("https://", "http://")) else None
 
 
-def _context(order: OrderEvent, locale: Locale) -> dict[str, Any]:
+def store_context(store: StoreSettings) -> dict[str, Any]:
+    """What every message says about the store: its name, how to reach support, its links."""
+    return {"name": store.store_name, "support_email": store.support_email,
+            "support_url": web_link(store.support_url), "returns_url": web_link(store.returns_url),
+            "payment_instructions": (store.payment_instructions or "").strip() or None,
+            "logo_url": web_link(store.logo_url), "brand_colour": store.brand_colour,
+            "footer_address": store.footer_address}
+
+
+def zone(store: StoreSettings) -> tzinfo:
+    return ZoneInfo(store.timezone)
+
+
+def _context(order: OrderEvent, locale: Locale, store: StoreSettings | None = None) -> dict[str, Any]:
+    store = store or StoreSettings.defaults()
+    tz = zone(store)
+
     def m(amount: str | Decimal) -> str:
         return money(amount, order.currency, locale)
 
@@ -162,26 +197,47 @@ def _context(order: OrderEvent, locale: Locale) -> dict[str, Any]:
                    "tax": m(tax) if tax else None,
                    "total": m(order.total)},
         "total": m(order.total),
-        "placed_on": day(order.dates.created, locale),
+        "placed_on": day(order.dates.created, locale, tz),
         "paid": was_paid(order),
         "pay_url": web_link(order.payment_url),
         "tracking": None if tracking is None else {
             "carrier": tracking.carrier, "number": tracking.number, "url": web_link(tracking.url),
-            "shipped_on": day(tracking.shipped_at, locale)},
+            "shipped_on": day(tracking.shipped_at, locale, tz)},
         "refund": None if refund is None else {
             "amount": m(refund.amount), "so_far": m(refund.refunded_total_so_far), "is_full": refund.is_full},
+        "store": store_context(store),
+        "details": order_details(order, locale),  # the order table and addresses (domain/order_details.py)
     }
 
 
+def render_draft(template: str, to: str, *, customer_locale: str | None, store_locale: str | None,
+                 context: Callable[[Locale], dict[str, Any]], templates: TemplateSet = SHIPPED) -> Draft:
+    """Render `template` to `to` in the customer's locale, else the store's, else English;
+    `context(locale)` builds what the template places (amounts and dates in that locale)."""
+    catalogue = templates.catalogue()
+    locale = choose_locale(customer_locale, store_locale, catalogue)
+    folder, locale = pick_folder(locale, template, catalogue)
+    ctx = {"lang": str(locale).replace("_", "-"), **context(locale)}
+    subject, text, html = templates.render(template, folder, ctx)
+    return Draft(template=template, to_address=to, subject=subject, text=text, html=html, locale=str(locale))
+
+
+def order_draft(template: str, order: OrderEvent, store: StoreSettings,
+                templates: TemplateSet = SHIPPED, known_locale: str | None = None) -> Draft | None:
+    """The message `template` about `order` to its customer; None when there is nobody to tell.
+    `known_locale`: the customer's as the notifier knows it, when the order doesn't say."""
+    to = (order.customer.email or "").strip()
+    if "@" not in to:
+        return None
+    return render_draft(template, to, customer_locale=order.customer.locale or known_locale,
+                        store_locale=store.locale,
+                        context=lambda locale: _context(order, locale, store), templates=templates)
+
+
 def compose(event_type: str, order: OrderEvent, config: MessageConfig = MessageConfig(),
-            templates: TemplateSet = SHIPPED) -> Draft | None:
+            templates: TemplateSet = SHIPPED, store: StoreSettings | None = None) -> Draft | None:
     """The message for an order event, or None when there is nothing to say or nobody to tell."""
     template = TEMPLATES.get(event_type)
-    to = (order.customer.email or "").strip()
-    if template is None or "@" not in to:
+    if template is None:
         return None
-    catalogue = templates.catalogue()
-    locale = choose_locale(order.customer.locale, config.default_locale, catalogue)
-    folder, locale = pick_folder(locale, template, catalogue)
-    subject, text, html = templates.render(template, folder, _context(order, locale))
-    return Draft(template=template, to_address=to, subject=subject, text=text, html=html)
+    return order_draft(template, order, store or config.store_defaults(), templates)

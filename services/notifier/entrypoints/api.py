@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from services.notifier.bootstrap import bootstrap
 from services.notifier.config import NotifierSettings
 from services.notifier.domain.delivery import MessageSummary
+from services.notifier.entrypoints.api_customers import customers_router
+from services.notifier.entrypoints.customer_pages import customer_pages_router
+from services.notifier.entrypoints.api_settings import settings_router
 from shared.service.app import build_app
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
 from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
@@ -63,4 +66,5 @@ def messages_router() -> APIRouter:
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     notifier = bootstrap(settings)
     return build_app(title="Aftercart notifier", description="Timely, personal messages about orders.",
-                     runtime=notifier.runtime, routers=[messages_router()], service=notifier)
+                     runtime=notifier.runtime, routers=[messages_router(), customers_router(), customer_pages_router(),
+                                                           settings_router()], service=notifier)

@@ -1,11 +1,13 @@
-"""The notifier's own worker: the sender loop, calling the sending use case until nothing is due,
-then polling. (The consumer loop and the outbox relay are the shared ones; bootstrap wires all three.)"""
+"""The notifier's own worker: the sender loop, sending round after round (sending.send_batch: claim
+a batch, deliver it concurrently, group-commit the outcomes) while messages are due, then polling
+every `send_idle_poll_s`. (The consumer loop and the outbox relay are the shared ones; bootstrap
+wires all three.)"""
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
-from services.notifier.sending import Mailer, Transactions, send_one
+from services.notifier.sending import Decide, Transactions, Written, send_batch, send_everything
 from shared.logging import get_logger
 
 if TYPE_CHECKING:
@@ -14,13 +16,15 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-async def run_sender(transactions: Transactions, mailer: Mailer, settings: NotifierSettings) -> None:
+async def run_sender(transactions: Transactions, channels, settings: NotifierSettings, *,
+                     decide: Decide = send_everything, written: Written | None = None) -> None:
     while True:
         try:
-            if not await send_one(transactions, mailer, settings):
+            claimed = await send_batch(transactions, channels, settings, decide=decide, written=written)
+            if claimed < settings.send_batch:  # a full batch: more may be due at once
                 await asyncio.sleep(settings.send_idle_poll_s)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # DB away: wait and carry on; rows stay pending
+        except Exception as exc:  # DB away: wait and carry on; claimed rows fall due again with their lease
             log.warning("sender_error", error=type(exc).__name__)
             await asyncio.sleep(1.0)

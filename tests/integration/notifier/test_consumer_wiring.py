@@ -1,6 +1,6 @@
 """The notifier as bootstrap wires it into the shared consumer loop (HANDLERS, NotifierUnitOfWork),
-record by record against its real database: an order event becomes one intent (an order put on
-hold too), a redelivery none, an ignored type nothing, and a malformed order is dead-lettered on
+record by record against its real database: an order event becomes one intent (a first
+order's welcome, an order put on hold), a redelivery none, an ignored type nothing, and a malformed order is dead-lettered on
 its first attempt instead of being retried as if transient (the dead-letter producer is a
 stand-in that records, so the real notifier.dlq stays clean)."""
 from __future__ import annotations
@@ -49,13 +49,14 @@ async def test_records_through_the_loop(stack, uid):
         placed = _envelope(uid, "order.placed", order_data(f"w{uid}", 1, email=f"w-{uid}@example.com"))
         assert await loop.process(_record(placed, 0)) == "handled"
         assert await loop.process(_record(placed, 1)) == "duplicate"
-        restored = _envelope(uid, "order.restored", order_data(f"w{uid}", 2, "processing"))
-        assert await loop.process(_record(restored, 2)) == "ignored"
+        expired = _envelope(uid, "points.expired", {"store_id": f"w{uid}", "customer_key": key, "points": 5,
+                                                    "expires_at": "2026-03-01T00:00:00Z"})
+        assert await loop.process(_record(expired, 2)) == "ignored"
         on_hold = _envelope(uid, "order.on_hold", order_data(f"w{uid}", 4, "on-hold", email=f"w-{uid}@example.com"))
         assert await loop.process(_record(on_hold, 3)) == "handled"
         rows = await pool.fetch("SELECT template, subject, cause_event_id FROM messages WHERE customer_key = $1"
                                 " ORDER BY created_at", key)
-        assert [tuple(r) for r in rows] == [("order_thanks", "Thank you for your order #1", placed.id),
+        assert [tuple(r) for r in rows] == [("order_welcome", "Welcome to our shop — your order #1", placed.id),
                                             ("order_on_hold", "Order #4: we're waiting for your payment", on_hold.id)]
 
         broken = order_data(f"w{uid}", 3)

@@ -9,10 +9,12 @@ import httpx
 
 from services.notifier import handlers
 from services.notifier.adapters.mailer import SmtpMailer
+from services.notifier.adapters.settings import PgSettings
 from services.notifier.adapters.unit_of_work import NotifierUnitOfWork, in_transaction
 from services.notifier.bootstrap import MIGRATIONS, message_config
 from services.notifier.config import NotifierSettings
 from services.notifier.domain.messages import MessageConfig
+from services.notifier.domain.store_settings import FlowSettings
 from services.notifier.sending import send_one
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
@@ -42,6 +44,8 @@ async def test_one_thank_you_per_order_whether_paid_at_once_or_later(stack, uid)
     pool = await create_pool(stack.service_dsn("notifier"), 1, 3)
     await apply_migrations(pool, MIGRATIONS, "notifier")
     try:
+        # The thank-you's rules (a first order's welcome is test_flows_e2e.py's): welcome off here.
+        await PgSettings(pool).put_flow(f"n{uid}", "welcome", FlowSettings(enabled=False))
         # Paid at checkout: placed (processing) and paid both arrive; one thank-you.
         await _handle(pool, _event(uid, "order.placed", 1, "processing"))
         await _handle(pool, _event(uid, "order.paid", 1, "processing"))
@@ -66,6 +70,7 @@ async def test_one_thank_you_per_order_whether_paid_at_once_or_later(stack, uid)
     finally:
         # Leave no pending intents behind for the sender tests that share this database.
         await pool.execute("DELETE FROM messages WHERE customer_key = $1", f"n{uid}:c1")
+        await pool.execute("DELETE FROM flow_settings WHERE store_id = $1", f"n{uid}")
         await pool.close()
 
 
@@ -108,7 +113,7 @@ async def test_on_hold_and_failed_payment_are_recorded_once_and_sent_in_german(s
         assert hold["text"].startswith("Hallo Ana,\n\nwir haben Ihre Bestellung #11 vom 1. März 2026 erhalten.")
         assert f"Sie wartet auf Ihre Zahlung über 59,90{NBSP}€" in hold["text"]
         assert f"- 2 x Blue <Mug> (20,00{NBSP}€)" in hold["text"] and f"Gesamtsumme: 59,90{NBSP}€" in hold["text"]
-        assert '<div lang="de-DE"' in hold["html"] and "Blue &lt;Mug&gt;" in hold["html"]
+        assert '<html lang="de-DE">' in hold["html"] and "Blue &lt;Mug&gt;" in hold["html"]
         assert failed["subject"] == "Zahlung für Ihre Bestellung #12 fehlgeschlagen"
         assert f"die Zahlung über 59,90{NBSP}€ für Ihre Bestellung #12 ist leider nicht durchgegangen" in failed["text"]
         assert pay_url in failed["text"] and f'href="{pay_url.replace("&", "&amp;")}"' in failed["html"]

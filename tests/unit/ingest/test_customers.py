@@ -30,7 +30,7 @@ def test_created_is_registered_then_linked_from_the_guest_email_key():
     assert registered.envelope.data == {
         "store_id": "s1", "customer_id": 25, "key": "s1:c25", "email": "john.doe@example.com", "first_name": "John",
         "last_name": "Doe", "role": "customer", "locale": None, "is_paying_customer": False, "billing_country": "US",
-        "date_created": "2017-03-21T19:09:28Z"}
+        "date_created": "2017-03-21T19:09:28Z", "consent_meta": None}
     assert registered.envelope.time == datetime(2017, 3, 21, 19, 9, 28, tzinfo=timezone.utc)
     assert registered.envelope.id == event_id("s1", "customer", 25, "2017-03-21T19:09:28", "customer.registered", None)
     guest = customer_key("s1", 0, "john.doe@example.com")

@@ -38,9 +38,9 @@ def test_docs_order_is_placed_and_paid_guest_keyed_by_email():
         "USD", "29.35", "18.00", "1.35", "10.00", "0.00")
     assert d["line_items"] == [
         {"line_id": 315, "product_id": 93, "variation_id": None, "sku": None, "name": "Woo Single #1",
-         "quantity": 2, "total": "6.00"},
+         "quantity": 2, "total": "6.00", "subtotal": "6.00"},
         {"line_id": 316, "product_id": 22, "variation_id": 23, "sku": "Bar3",
-         "name": "Ship Your Idea \u2013 Color: Black, Size: M Test", "quantity": 1, "total": "12.00"}]
+         "name": "Ship Your Idea \u2013 Color: Black, Size: M Test", "quantity": 1, "total": "12.00", "subtotal": "12.00"}]
     assert d["shipping_country"] == "US"
     assert d["dates"] == {"created": "2017-03-22T19:28:02Z", "paid": "2017-03-22T19:28:08Z", "completed": None}
     assert result.snapshot["status"] == "processing" and result.snapshot["key"] == key

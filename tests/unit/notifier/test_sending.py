@@ -183,14 +183,19 @@ class BrokenMailer(FakeMailer):
         raise RuntimeError("bug")
 
 
-async def test_an_unexpected_error_rolls_the_transaction_back():
-    s = Sender()
+async def test_an_unexpected_error_in_a_channel_is_retried_like_a_temporary_refusal():
+    """A bug in a channel must neither lose the message nor spin on it: it backs off and, after the
+    last attempt, fails with the error's class as the reason."""
+    s = Sender(send_max_attempts=2, send_backoff_base_s=5.0)
     await s.record()
-    with pytest.raises(RuntimeError):
-        await send_one(s.transactions, BrokenMailer(), s.settings, now=s.clock.now)
+    assert await send_one(s.transactions, BrokenMailer(), s.settings, now=s.clock.now) is True
     row = s.messages.rows["m-1"]
-    assert (row.status, row.attempts, row.last_error) == ("pending", 0, None)  # the worker will try again
-    assert s.outbox.events == []
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "error: RuntimeError")
+    assert row.next_attempt_at == s.clock.now() + timedelta(seconds=5)
+    s.clock.advance(seconds=5)
+    assert await send_one(s.transactions, BrokenMailer(), s.settings, now=s.clock.now) is True
+    assert (row.status, row.attempts) == ("failed", 2)
+    assert s.outbox.types == ["message.failed"]
 
 
 async def test_a_message_that_cannot_be_built_fails_and_blocks_nothing_behind_it():
