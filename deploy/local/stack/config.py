@@ -27,7 +27,8 @@ def _default_cache_dir() -> Path:
 class StackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AFTERCART_STACK_")
 
-    state_dir: Path = REPO_ROOT / ".state"
+    # Resolved: a checkout whose .state links to another one's finds that one's running stack.
+    state_dir: Path = (REPO_ROOT / ".state").resolve()
     cache_dir: Path = _default_cache_dir()
     host: str = "127.0.0.1"
     kafka_port: int = 19092
