@@ -73,6 +73,19 @@ class PgMembers:
                                    " ORDER BY customer_key", store_id)
         return [r["customer_key"] for r in rows]
 
+    async def set_birthday(self, customer_key: str, store_id: str, month: int, day: int) -> None:
+        await self.seen(customer_key, store_id, None)
+        await self.db.execute("UPDATE members SET birth_month = $2, birth_day = $3, updated_at = now()"
+                              " WHERE customer_key = $1", customer_key, month, day)
+
+    async def born_on(self, store_id: str, days: list[tuple[int, int]]) -> list[str]:
+        """Members of the store whose birthday is one of (month, day)."""
+        rows = await self.db.fetch(
+            "SELECT customer_key FROM members WHERE store_id = $1 AND (birth_month, birth_day) IN"
+            " (SELECT * FROM unnest($2::smallint[], $3::smallint[])) ORDER BY customer_key",
+            store_id, [m for m, _ in days], [d for _, d in days])
+        return [r["customer_key"] for r in rows]
+
     async def tiered_stores(self) -> list[str]:
         rows = await self.db.fetch("SELECT DISTINCT store_id FROM members WHERE tier IS NOT NULL ORDER BY store_id")
         return [r["store_id"] for r in rows]

@@ -201,6 +201,13 @@ class MemoryMembers:
     async def stores(self) -> list[str]:
         return sorted({r["store_id"] for r in self.rows.values()})
 
+    async def set_birthday(self, customer_key: str, store_id: str, month: int, day: int) -> None:
+        await self.seen(customer_key, store_id, None)
+        self.rows[customer_key]["birthday"] = (month, day)
+
+    async def born_on(self, store_id: str, days: list[tuple[int, int]]) -> list[str]:
+        return sorted(k for k, r in self.rows.items() if r["store_id"] == store_id and r.get("birthday") in days)
+
 
 class MemoryCatalog:
     def __init__(self) -> None:
