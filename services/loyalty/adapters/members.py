@@ -51,9 +51,10 @@ class PgMembers:
 
     async def touch(self, customer_key: str, store_id: str, at: datetime) -> None:
         """Activity at `at` (an earning or a redemption); the latest is kept, whatever the order."""
-        await self.seen(customer_key, store_id, None)
-        await self.db.execute("UPDATE members SET last_activity_at = greatest(last_activity_at, $2)"
-                              " WHERE customer_key = $1", customer_key, at)
+        await self.db.execute(
+            "INSERT INTO members (customer_key, store_id, last_activity_at) VALUES ($1, $2, $3) ON CONFLICT"
+            " (customer_key) DO UPDATE SET last_activity_at = greatest(members.last_activity_at, EXCLUDED.last_activity_at)",
+            customer_key, store_id, at)
 
     async def inactive_since(self, store_id: str, before: datetime, limit: int = 500) -> list[tuple[str, datetime]]:
         """Members of the store holding available points whose last activity is before `before`,

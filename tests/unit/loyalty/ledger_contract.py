@@ -37,6 +37,8 @@ async def check_ledger_contract(ledger, store_id: str) -> None:
     assert await ledger.order_points(store_id, 1, "pending") == 0
     assert await ledger.order_points(store_id, 1, "available") == 70
     assert await ledger.order_points(store_id, 2, "pending") == 40
+    assert await ledger.order_position(store_id, 1) == (0, 70)
+    assert await ledger.order_position(store_id, 404) == (0, 0)
     assert await ledger.earned_for_order(store_id, 1) == 100  # only what order.paid wrote
     assert await ledger.earned_for_order(store_id, 2) == 40
     assert await ledger.balance(key) == {"pending": 40, "available": 75}
