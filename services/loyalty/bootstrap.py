@@ -75,7 +75,8 @@ def default_rules(settings: LoyaltySettings) -> EarningRules:
                         first_order_bonus=settings.first_order_bonus, review_bonus=settings.review_bonus,
                         return_window_days=settings.return_window_days, expiry_months=settings.expiry_months,
                         expiry_warning_days=settings.expiry_warning_days,
-                        referrer_points=settings.referrer_points, referred_points=settings.referred_points)
+                        referrer_points=settings.referrer_points, referred_points=settings.referred_points,
+                        birthday_bonus=settings.birthday_bonus)
 
 
 def transactions(pool_of: Callable[[], asyncpg.Pool], settings: LoyaltySettings) -> Callable:

@@ -53,6 +53,8 @@ class LoyaltySettings(ServiceSettings):
     # Points for the referrer and the referred customer at the referred one's first completed order.
     referrer_points: int = Field(default=0, ge=0)
     referred_points: int = Field(default=0, ge=0)
+    # Points on a member's birthday (set through PUT /customers/{key}/birthday), once a year.
+    birthday_bonus: int = Field(default=0, ge=0)
     # How often the scheduled worker refreshes tiers (the rolling 12-month window moves on).
     scheduler_interval_s: float = Field(default=3600.0, gt=0)
     # Redemption: points per unit of the store's currency of discount, the fewest points redeemed at

@@ -42,10 +42,13 @@ async def record_order_event(tx, *, event_id: str, event_type: str, time: dateti
     known = await tx.orders.get(store_id, order_id)
     own = await tx.links.canonical(customer_key)
     # An order loyalty knows stays with the key it was moved to (a link, an erasure's pseudonym).
-    key = await tx.links.canonical(known.customer_key) if known else own
+    key = own if known is None or known.customer_key in (customer_key, own) else \
+        await tx.links.canonical(known.customer_key)
     facts = (known or OrderFacts(store_id, order_id, key)).with_customer(key)
     rules = await tx.rules.for_store(store_id)
-    if order is not None and order.customer.email and key == own:  # never an email beside a pseudonym
+    # The email coupons are restricted to: the latest a paid or completed order carried (never
+    # beside a pseudonym).
+    if order is not None and order.customer.email and key == own and event_type in AWARDING:
         await tx.members.seen(key, store_id, order.customer.email)
     if order is not None and facts.award is None and event_type in AWARDING:
         paid_at = order.dates.paid or time
@@ -76,8 +79,8 @@ async def record_order_event(tx, *, event_id: str, event_type: str, time: dateti
 
 async def settle(tx, facts: OrderFacts, *, cause_id: str, reason: str, time: datetime) -> Position:
     """Move the ledger to the order's position; announce what moved. Returns the new position."""
-    before = Position(pending=await tx.ledger.order_points(facts.store_id, facts.order_id, PENDING),
-                      available=await tx.ledger.order_points(facts.store_id, facts.order_id, AVAILABLE))
+    pending, available = await tx.ledger.order_position(facts.store_id, facts.order_id)
+    before = Position(pending=pending, available=available)
     after = position(facts)
     for bucket, delta in ((PENDING, after.pending - before.pending), (AVAILABLE, after.available - before.available)):
         if delta:

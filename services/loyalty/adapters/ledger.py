@@ -29,6 +29,14 @@ class PgLedger:
             "SELECT coalesce(sum(points), 0) FROM ledger WHERE store_id = $1 AND order_id = $2 AND bucket = $3",
             store_id, order_id, bucket))
 
+    async def order_position(self, store_id: str, order_id: int) -> tuple[int, int]:
+        """What one order holds: (pending, available), in one statement."""
+        row = await self.db.fetchrow(
+            "SELECT coalesce(sum(points) FILTER (WHERE bucket = 'pending'), 0) AS p,"
+            " coalesce(sum(points) FILTER (WHERE bucket = 'available'), 0) AS a"
+            " FROM ledger WHERE store_id = $1 AND order_id = $2", store_id, order_id)
+        return int(row["p"]), int(row["a"])
+
     async def earned_for_order(self, store_id: str, order_id: int) -> int:
         """What the order earned when it was paid."""
         return int(await self.db.fetchval(

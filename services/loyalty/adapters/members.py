@@ -51,9 +51,10 @@ class PgMembers:
 
     async def touch(self, customer_key: str, store_id: str, at: datetime) -> None:
         """Activity at `at` (an earning or a redemption); the latest is kept, whatever the order."""
-        await self.seen(customer_key, store_id, None)
-        await self.db.execute("UPDATE members SET last_activity_at = greatest(last_activity_at, $2)"
-                              " WHERE customer_key = $1", customer_key, at)
+        await self.db.execute(
+            "INSERT INTO members (customer_key, store_id, last_activity_at) VALUES ($1, $2, $3) ON CONFLICT"
+            " (customer_key) DO UPDATE SET last_activity_at = greatest(members.last_activity_at, EXCLUDED.last_activity_at)",
+            customer_key, store_id, at)
 
     async def inactive_since(self, store_id: str, before: datetime, limit: int = 500) -> list[tuple[str, datetime]]:
         """Members of the store holding available points whose last activity is before `before`,
@@ -71,6 +72,19 @@ class PgMembers:
     async def tiered(self, store_id: str) -> list[str]:
         rows = await self.db.fetch("SELECT customer_key FROM members WHERE store_id = $1 AND tier IS NOT NULL"
                                    " ORDER BY customer_key", store_id)
+        return [r["customer_key"] for r in rows]
+
+    async def set_birthday(self, customer_key: str, store_id: str, month: int, day: int) -> None:
+        await self.seen(customer_key, store_id, None)
+        await self.db.execute("UPDATE members SET birth_month = $2, birth_day = $3, updated_at = now()"
+                              " WHERE customer_key = $1", customer_key, month, day)
+
+    async def born_on(self, store_id: str, days: list[tuple[int, int]]) -> list[str]:
+        """Members of the store whose birthday is one of (month, day)."""
+        rows = await self.db.fetch(
+            "SELECT customer_key FROM members WHERE store_id = $1 AND (birth_month, birth_day) IN"
+            " (SELECT * FROM unnest($2::smallint[], $3::smallint[])) ORDER BY customer_key",
+            store_id, [m for m, _ in days], [d for _, d in days])
         return [r["customer_key"] for r in rows]
 
     async def tiered_stores(self) -> list[str]:

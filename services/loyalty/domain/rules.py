@@ -61,6 +61,7 @@ class EarningRules:
     # Points for each side of a referral, given at the referred customer's first completed order.
     referrer_points: int = 0
     referred_points: int = 0
+    birthday_bonus: int = 0  # points on the member's birthday, once a year
 
     def points_rate(self, currency: str) -> Decimal | None:
         """Points per unit of `currency`, or None when the store has no rule for it."""
@@ -101,6 +102,7 @@ def rules_to_json(rules: EarningRules) -> dict:
         "return_window_days": rules.return_window_days,
         "expiry_months": rules.expiry_months, "expiry_warning_days": rules.expiry_warning_days,
         "referrer_points": rules.referrer_points, "referred_points": rules.referred_points,
+        "birthday_bonus": rules.birthday_bonus,
     }
 
 
@@ -126,7 +128,7 @@ def rules_from_json(data: dict, defaults: EarningRules = EarningRules()) -> Earn
     if "campaigns" in data:
         changes["campaigns"] = tuple(Campaign(c["name"], Decimal(str(c["multiplier"])),
                                               _aware(c["starts_at"]), _aware(c["ends_at"])) for c in data["campaigns"])
-    for name in ("first_order_bonus", "review_bonus", "referrer_points", "referred_points"):
+    for name in ("first_order_bonus", "review_bonus", "referrer_points", "referred_points", "birthday_bonus"):
         if name in data:
             changes[name] = int(data[name])
     if "tiers" in data:

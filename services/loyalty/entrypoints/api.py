@@ -20,7 +20,8 @@ from services.loyalty.config import LoyaltySettings
 from services.loyalty.domain.rules import rules_from_json, rules_to_json
 from services.loyalty.domain.redemption import Refused
 from services.loyalty.domain.referral import referral_code
-from services.loyalty.entrypoints.schemas import (AdjustmentIn, AdjustmentOut, BalanceOut, LedgerRowOut, RedeemIn, RedemptionOut, ReferralCodeOut,
+from services.loyalty.entrypoints.schemas import (AdjustmentIn, AdjustmentOut, BalanceOut, BirthdayIn, BirthdayOut,
+                                                  LedgerRowOut, RedeemIn, RedemptionOut, ReferralCodeOut,
                                                   ReferralIn, ReferralOut, RulesIn, RulesOut, StatisticsOut)
 from services.loyalty.referrals import refer
 from shared.events.envelope import utcnow
@@ -147,6 +148,12 @@ def program_router() -> APIRouter:
             return JSONResponse({"error": exc.code, "message": exc.message},
                                 status_code=_REFUSAL_STATUS.get(exc.code, 422))
         return AdjustmentOut(**done)
+
+    @router.put("/customers/{customer_key}/birthday", summary="Set the member's birthday (month and day)",
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
+    async def put_birthday(customer_key: CustomerKey, body: BirthdayIn, pool: PoolDep) -> BirthdayOut:
+        await PgMembers(pool).set_birthday(customer_key, customer_key.split(":", 1)[0], body.month, body.day)
+        return BirthdayOut(customer_key=customer_key, month=body.month, day=body.day)
 
     @router.get("/stores/{store_id}/statistics", summary="The store's program figures",
                 responses={**INVALID_VALUE, **INVALID_REQUEST})

@@ -76,6 +76,7 @@ class RulesIn(BaseModel):
     expiry_warning_days: int | None = Field(default=None, ge=0, le=365)
     referrer_points: int | None = Field(default=None, ge=0, le=10**9)
     referred_points: int | None = Field(default=None, ge=0, le=10**9)
+    birthday_bonus: int | None = Field(default=None, ge=0, le=10**9)
 
     @model_validator(mode="after")
     def _unique_tiers(self) -> "RulesIn":
@@ -118,6 +119,7 @@ class RulesOut(BaseModel):
     expiry_warning_days: int
     referrer_points: int
     referred_points: int
+    birthday_bonus: int
 
 
 class RedeemIn(BaseModel):
@@ -196,3 +198,21 @@ class StatisticsOut(BaseModel):
     liability_points: int
     liability_amount: str
     currency: str
+
+
+class BirthdayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+
+    @model_validator(mode="after")
+    def _a_real_day(self) -> "BirthdayIn":
+        if self.day > (29 if self.month == 2 else 30 if self.month in (4, 6, 9, 11) else 31):
+            raise ValueError("no such day in that month")
+        return self
+
+
+class BirthdayOut(BaseModel):
+    customer_key: str
+    month: int
+    day: int

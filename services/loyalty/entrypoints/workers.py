@@ -1,6 +1,6 @@
 """Loyalty's own scheduled worker: every `tier_refresh_interval_s`, the tier refresh
-(tier_refresh.py) over every store with tiered members, the return window (maturing.py), points
-expiry (expiry.py), then the held redemptions (redeem.py). Each step is safe with several instances. (The
+(tier_refresh.py) over every store with tiered members, the return window (maturing.py), birthday
+bonuses (birthdays.py), points expiry (expiry.py), then the held redemptions (redeem.py). Each step is safe with several instances. (The
 consumer loop and the outbox relay are the shared ones; bootstrap wires all of them.)"""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from services.loyalty.birthdays import grant_birthday_bonuses
 from services.loyalty.expiry import expire_points
 from services.loyalty.maturing import mature_orders
 from services.loyalty.tier_refresh import refresh_store_tiers
@@ -24,6 +25,7 @@ async def run_scheduler(transaction: Callable, stores: Callable[[], Awaitable[li
             if changed:
                 log.info("tiers_refreshed", changed=changed)
             await mature_orders(transaction, now())
+            await grant_birthday_bonuses(transaction, now())
             warned, expired = await expire_points(transaction, now())
             if warned or expired:
                 log.info("points_expiry", warned=warned, expired=expired)

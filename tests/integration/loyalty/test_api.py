@@ -213,3 +213,14 @@ async def test_adjustments_and_statistics(api, uid):
     assert r.json() == {"store_id": store, "members": 1, "awarded_by_orders": 200, "reversed": 25, "pending": 75,
                         "available": 150, "redeemed": 0, "expired": 0, "liability_points": 225,
                         "liability_amount": "2.25", "currency": "USD"}
+
+
+async def test_birthdays_through_the_api(api, uid):
+    client, pool = api
+    key = f"s{uid}:c7"
+    r = await client.put(f"/customers/{key}/birthday", headers=AUTH, json={"month": 2, "day": 29})
+    assert r.status_code == 200 and r.json() == {"customer_key": key, "month": 2, "day": 29}, r.text
+    for bad in ({"month": 2, "day": 30}, {"month": 4, "day": 31}, {"month": 13, "day": 1}, {"month": 1}):
+        assert (await client.put(f"/customers/{key}/birthday", headers=AUTH, json=bad)).status_code == 422, bad
+    row = await pool.fetchrow("SELECT birth_month, birth_day FROM members WHERE customer_key = $1", key)
+    assert tuple(row) == (2, 29)

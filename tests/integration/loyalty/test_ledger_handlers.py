@@ -10,7 +10,7 @@ from services.loyalty import handlers
 from services.loyalty.adapters.ledger import PgLedger
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from shared.events.envelope import Event
-from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract
+from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract, check_members_contract
 from tests.unit.loyalty.order_events import order_event, refund
 
 
@@ -81,6 +81,17 @@ async def test_pg_order_facts_and_links_keep_their_contract(pool, uid):
         try:
             tx = LoyaltyUnitOfWork(conn)
             await check_facts_contract(tx.orders, tx.links, f"s{uid}")
+        finally:
+            await tr.rollback()
+
+
+async def test_pg_members_catalog_referrals_redemptions_keep_their_contract(pool, uid):
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            tx = LoyaltyUnitOfWork(conn)
+            await check_members_contract(tx.members, tx.catalog, tx.referrals, tx.redemptions, f"s{uid}")
         finally:
             await tr.rollback()
 

@@ -43,3 +43,18 @@ async def test_two_instances_mature_expire_and_refresh_once(pool, uid):
     assert types.count("points.expiring") == 1 and types.count("points.expired") == 1
     assert types.count("tier.changed") == 3  # Bronze, Silver, then back to Bronze once the window moved on
     assert await pool.fetchval("SELECT count(*) FROM ledger WHERE customer_key = $1 AND reason = 'expiry'", key) == 1
+
+
+async def test_birthday_bonus_once_with_two_instances(pool, uid):
+    from services.loyalty.birthdays import grant_birthday_bonuses
+
+    store, key = f"s{uid}", f"s{uid}:c7"
+    run = transactions(lambda: pool, LoyaltySettings(birthday_bonus=40))
+    async with run() as tx:
+        await tx.members.set_birthday(key, store, 2, 29)
+        await tx.members.set_birthday(f"{store}:c8", store, 3, 1)
+    feb28 = WHEN.replace(month=2, day=28)  # 2026: no 29 February
+    granted = await asyncio.gather(grant_birthday_bonuses(run, feb28), grant_birthday_bonuses(run, feb28))
+    assert sum(granted) == 1
+    assert await PgLedger(pool).balance(key) == {"pending": 0, "available": 40}
+    assert await PgLedger(pool).balance(f"{store}:c8") == {"pending": 0, "available": 0}

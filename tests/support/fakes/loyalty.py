@@ -42,6 +42,10 @@ class MemoryLedger:
         return sum(r.points for r in self.rows
                    if r.store_id == store_id and r.order_id == order_id and r.bucket == bucket)
 
+    async def order_position(self, store_id: str, order_id: int) -> tuple[int, int]:
+        return (await self.order_points(store_id, order_id, "pending"),
+                await self.order_points(store_id, order_id, "available"))
+
     async def earned_for_order(self, store_id: str, order_id: int) -> int:
         return sum(r.points for r in self.rows
                    if r.store_id == store_id and r.order_id == order_id and r.reason == "order.paid")
@@ -188,7 +192,7 @@ class MemoryMembers:
         return await self.get(customer_key)
 
     async def touch(self, customer_key: str, store_id: str, at: datetime) -> None:
-        await self.seen(customer_key, store_id, None)
+        self.rows.setdefault(customer_key, {"store_id": store_id, "email": None, "tier": None})
         row = self.rows[customer_key]
         row["last"] = max(filter(None, [row.get("last"), at]))
 
@@ -200,6 +204,13 @@ class MemoryMembers:
 
     async def stores(self) -> list[str]:
         return sorted({r["store_id"] for r in self.rows.values()})
+
+    async def set_birthday(self, customer_key: str, store_id: str, month: int, day: int) -> None:
+        await self.seen(customer_key, store_id, None)
+        self.rows[customer_key]["birthday"] = (month, day)
+
+    async def born_on(self, store_id: str, days: list[tuple[int, int]]) -> list[str]:
+        return sorted(k for k, r in self.rows.items() if r["store_id"] == store_id and r.get("birthday") in days)
 
 
 class MemoryCatalog:

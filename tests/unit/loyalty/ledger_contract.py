@@ -37,6 +37,8 @@ async def check_ledger_contract(ledger, store_id: str) -> None:
     assert await ledger.order_points(store_id, 1, "pending") == 0
     assert await ledger.order_points(store_id, 1, "available") == 70
     assert await ledger.order_points(store_id, 2, "pending") == 40
+    assert await ledger.order_position(store_id, 1) == (0, 70)
+    assert await ledger.order_position(store_id, 404) == (0, 0)
     assert await ledger.earned_for_order(store_id, 1) == 100  # only what order.paid wrote
     assert await ledger.earned_for_order(store_id, 2) == 40
     assert await ledger.balance(key) == {"pending": 40, "available": 75}
@@ -85,3 +87,55 @@ async def check_facts_contract(orders, links, store_id: str) -> None:
     assert await orders.rekey(guest, key) == 2
     assert await orders.of_customer(guest) == []
     assert [f.customer_key for f in await orders.of_customer(key)] == [key, key]
+
+
+async def check_members_contract(members, catalog, referrals, redemptions, store_id: str) -> None:
+    """PgMembers/MemoryMembers, PgCatalog/MemoryCatalog, PgReferrals/MemoryReferrals and
+    PgRedemptions/MemoryRedemptions answer alike."""
+    from datetime import timedelta
+
+    key = f"{store_id}:c1"
+    assert await members.get(key) is None
+    await members.seen(key, store_id, "ana@example.com")
+    await members.seen(key, store_id, None)  # an event without an email keeps the one known
+    m = await members.get(key)
+    assert (m.customer_key, m.store_id, m.email, m.tier) == (key, store_id, "ana@example.com", None)
+    assert (await members.lock(key)).email == "ana@example.com"
+    assert await members.change_tier(key, store_id, "Gold", WHEN) is None  # from no tier
+    assert await members.change_tier(key, store_id, "Gold", WHEN) is False  # unchanged
+    assert await members.change_tier(key, store_id, "Silver", WHEN) == "Gold"
+    assert await members.tiered(store_id) == [key]
+    await members.touch(key, store_id, WHEN)
+    await members.touch(key, store_id, WHEN - timedelta(days=3))  # older activity changes nothing
+    await members.set_birthday(key, store_id, 2, 29)
+    assert await members.born_on(store_id, [(2, 28), (2, 29)]) == [key]
+    assert await members.born_on(store_id, [(3, 1)]) == []
+    assert store_id in await members.stores()
+
+    await catalog.put(store_id, 5, [3, 1])
+    await catalog.put(store_id, 5, [7])  # the latest categories
+    assert await catalog.categories(store_id, [5, 6]) == {5: [7]}
+
+    code = await referrals.code_for(key, store_id, "ref-contract1")
+    assert code == "ref-contract1" and await referrals.code_for(key, store_id, "ref-contract2") == "ref-contract1"
+    assert await referrals.owner("ref-contract1") == key and await referrals.owner("ref-nobody") is None
+    assert await referrals.add(referred_key=f"{store_id}:c2", referrer_key=key, store_id=store_id, status="pending",
+                               reason=None) is True
+    assert await referrals.add(referred_key=f"{store_id}:c2", referrer_key=key, store_id=store_id, status="refused",
+                               reason="x") is False
+    await referrals.settle(f"{store_id}:c2", "rewarded", order_id=9)
+    r = await referrals.get(f"{store_id}:c2")
+    assert (r.referrer_key, r.status, r.reason, r.order_id) == (key, "rewarded", None, 9)
+
+    rid = f"{store_id}-red-1"
+    await redemptions.create(redemption_id=rid, customer_key=key, store_id=store_id, points=500,
+                             amount=Decimal("5.00"), currency="USD", minimum_amount=Decimal("15.00"),
+                             code=f"loy-{store_id}", expires_at=WHEN)
+    got = await redemptions.get(rid)
+    assert (got.status, got.points, got.amount, got.code, got.coupon_id, got.attempts) == (
+        "held", 500, Decimal("5.00"), f"loy-{store_id}", None, 0)
+    await redemptions.attempted(rid, "ConnectError")
+    assert (await redemptions.get(rid)).attempts == 1
+    assert await redemptions.settle(rid, "issued", coupon_id=77) is True
+    assert await redemptions.settle(rid, "returned") is False  # it left `held` once
+    assert ((await redemptions.get(rid)).status, (await redemptions.get(rid)).coupon_id) == ("issued", 77)

@@ -3,8 +3,9 @@ tests/integration/loyalty), and lists entries newest first."""
 from __future__ import annotations
 
 from shared.testing import Clock
-from tests.support.fakes.loyalty import MemoryLedger, MemoryLinks, MemoryOrderFacts
-from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract
+from tests.support.fakes.loyalty import (MemoryCatalog, MemoryLedger, MemoryLinks, MemoryMembers, MemoryOrderFacts,
+                                         MemoryRedemptions, MemoryReferrals)
+from tests.unit.loyalty.ledger_contract import check_facts_contract, check_ledger_contract, check_members_contract
 
 
 async def test_memory_ledger_keeps_the_ledger_contract(uid):
@@ -13,6 +14,10 @@ async def test_memory_ledger_keeps_the_ledger_contract(uid):
 
 async def test_memory_facts_and_links_keep_their_contract(uid):
     await check_facts_contract(MemoryOrderFacts(), MemoryLinks(), f"s{uid}")
+
+
+async def test_memory_members_catalog_referrals_redemptions_keep_their_contract(uid):
+    await check_members_contract(MemoryMembers(), MemoryCatalog(), MemoryReferrals(), MemoryRedemptions(), f"s{uid}")
 
 
 async def test_entries_come_newest_first():

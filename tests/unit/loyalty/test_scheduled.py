@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from services.loyalty import handlers
+from services.loyalty.birthdays import grant_birthday_bonuses
 from services.loyalty.domain.expiry import add_months
 from services.loyalty.domain.rules import EarningRules
 from services.loyalty.expiry import expire_points
@@ -77,3 +78,18 @@ async def test_new_activity_starts_the_period_again():
     await _apply(tx, order_event(STORE, "order.paid", 2, time=five_months))
     assert await expire_points(_runner(tx), add_months(WHEN, 6) + timedelta(days=1)) == (0, 0)
     assert await tx.ledger.balance(KEY) == {"pending": 100, "available": 100}
+
+
+async def test_the_birthday_bonus_once_a_year_and_on_the_28th_for_a_leap_day():
+    tx = memory_tx(EarningRules(birthday_bonus=40))
+    await tx.members.set_birthday(KEY, STORE, 3, 3)
+    await tx.members.set_birthday(f"{STORE}:c8", STORE, 2, 29)
+    run = _runner(tx)
+    assert await grant_birthday_bonuses(run, WHEN) == 0  # 2 March
+    assert await grant_birthday_bonuses(run, WHEN + timedelta(days=1)) == 1
+    assert await grant_birthday_bonuses(run, WHEN + timedelta(days=1, hours=5)) == 0  # the same day again
+    assert await tx.ledger.balance(KEY) == {"pending": 0, "available": 40}
+    assert await grant_birthday_bonuses(run, WHEN.replace(month=2, day=28)) == 1  # 2026 is not a leap year
+    assert await grant_birthday_bonuses(run, WHEN.replace(year=2027, day=3)) == 1  # next year: again
+    assert await tx.ledger.balance(KEY) == {"pending": 0, "available": 80}
+    assert [o.envelope.data["points"] for o in tx.outbox.of_type("points.available")] == [40, 40, 40]
