@@ -194,6 +194,17 @@ async def submit(transactions: Transactions, links: ReviewLinks, photos: PhotoSt
     return added
 
 
+async def rate_satisfaction(transactions: Transactions, links: ReviewLinks, token: str, score: str | None,
+                            now: datetime) -> int:
+    """The optional one-question score (CSAT 1–5), asked after the review whatever its rating."""
+    value = rv.rating(score)
+    async with transactions() as tx:
+        req = await _open(tx, links, token, lock=True)
+        await tx.reviews.set_csat(req.request_id, req.store_id, value, now)
+        await _answered(tx, req, now)
+    return value
+
+
 async def ask_help(transactions: Transactions, links: ReviewLinks, token: str, message: str | None,
                    now: datetime) -> bool:
     """review.help_requested once per request; False when it was already asked."""

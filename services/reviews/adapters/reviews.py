@@ -59,6 +59,16 @@ class PgReviews:
             " FROM help_requests WHERE request_id = $1", request_id)
         return HelpRequest(**dict(row)) if row else None
 
+    async def set_csat(self, request_id: str, store_id: str, score: int, now: datetime) -> None:
+        """The request's satisfaction score (a later answer replaces the earlier one)."""
+        await self.db.execute(
+            "INSERT INTO csat (request_id, store_id, score, answered_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (request_id) DO UPDATE SET score = excluded.score, answered_at = excluded.answered_at",
+            request_id, store_id, score, now)
+
+    async def csat(self, request_id: str) -> int | None:
+        return await self.db.fetchval("SELECT score FROM csat WHERE request_id = $1", request_id)
+
     async def get(self, review_id: str) -> Review | None:
         row = await self.db.fetchrow(f"SELECT {_REVIEW} FROM reviews WHERE review_id = $1", review_id)
         return Review(**dict(row)) if row else None

@@ -38,10 +38,16 @@ class PgSatisfaction:
             " percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM r.created_at - q.sent_at)) AS p90"
             " FROM reviews r JOIN asked USING (request_id) JOIN review_requests q USING (request_id)"
             " WHERE $4::bigint IS NULL OR r.product_id = $4", *args)
+        csat_rows = await self.db.fetch(
+            f"WITH asked AS ({_ASKED}) SELECT c.score FROM csat c JOIN asked USING (request_id)", *args)
+        csat = {n: 0 for n in range(1, 6)}
+        for c in csat_rows:
+            csat[c["score"]] += 1
         ratings = {n: 0 for n in range(1, 6)}
         for s in stars:
             ratings[s["rating"]] += 1
         hours = lambda v: None if v is None else round(float(v) / 3600, 2)  # noqa: E731
         return Satisfaction(asked=head["asked"], answered=head["answered"], reviewed=head["reviewed"],
                             reviews=head["reviews"], ratings=ratings, help_requests=head["help_requests"],
-                            median_hours_to_review=hours(times["p50"]), p90_hours_to_review=hours(times["p90"]))
+                            median_hours_to_review=hours(times["p50"]), p90_hours_to_review=hours(times["p90"]),
+                            csat=csat)

@@ -37,6 +37,9 @@ EN = {
     "not_an_image": "That file is not a photo we can use (JPEG, PNG or WebP).",
     "too_many_pixels": "The photo has too many pixels.",
     "verified": "Verified purchase",
+    "csat_question": "One last question (optional): overall, how satisfied are you with your order?",
+    "csat_1": "1: very dissatisfied", "csat_2": "2: dissatisfied", "csat_3": "3: neutral", "csat_4": "4: satisfied",
+    "csat_5": "5: very satisfied", "csat_submit": "Send", "csat_thanks": "Thank you for your answer.",
 }
 
 DE = {
@@ -74,6 +77,9 @@ DE = {
     "not_an_image": "Diese Datei ist kein Foto, das wir verwenden können (JPEG, PNG oder WebP).",
     "too_many_pixels": "Das Foto hat zu viele Pixel.",
     "verified": "Verifizierter Kauf",
+    "csat_question": "Eine letzte Frage (freiwillig): Wie zufrieden sind Sie insgesamt mit Ihrer Bestellung?",
+    "csat_1": "1: sehr unzufrieden", "csat_2": "2: unzufrieden", "csat_3": "3: neutral", "csat_4": "4: zufrieden",
+    "csat_5": "5: sehr zufrieden", "csat_submit": "Senden", "csat_thanks": "Danke für Ihre Antwort.",
 }
 
 LANGUAGES = {"en": EN, "de": DE}

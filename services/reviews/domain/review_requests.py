@@ -14,7 +14,7 @@ the result through the adapter.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from services.reviews.domain.timing import DELIVERED

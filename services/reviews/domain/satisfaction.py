@@ -17,6 +17,12 @@ class Satisfaction:
     help_requests: int
     median_hours_to_review: float | None
     p90_hours_to_review: float | None
+    csat: dict[int, int] | None = None  # the optional score (1..5) → how many answered it
+
+    @property
+    def csat_average(self) -> float | None:
+        n = sum((self.csat or {}).values())
+        return round(sum(k * v for k, v in self.csat.items()) / n, 3) if n else None
 
     @property
     def conversion(self) -> float | None:

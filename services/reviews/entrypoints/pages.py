@@ -189,13 +189,35 @@ def pages_router() -> APIRouter:
         service.runtime.outbox_written.set()
         return RedirectResponse(f"/r/{token}/review", 303, headers=HEADERS)
 
-    @router.get("/r/{token}/thanks", summary="Thank you", response_class=HTMLResponse, responses=PAGE_ERRORS)
+    @router.get("/r/{token}/thanks", summary="Thank you (and the optional satisfaction question)",
+                response_class=HTMLResponse, responses=PAGE_ERRORS)
     async def thanks(token: Token, service: ServiceDep, pool: PoolDep) -> Response:
+        tx = service.transactions(pool)
         try:
-            state = await reviewing.page_state(service.transactions(pool), service.links, token)
+            state = await reviewing.page_state(tx, service.links, token)
         except reviewing.LinkProblem as p:
             return _link_error(p)
-        return render("thanks.html.j2", t=texts_for(state.request.locale))
+        async with tx() as t:
+            score = await t.reviews.csat(state.request.request_id)
+        return render("thanks.html.j2", t=texts_for(state.request.locale), base=f"/r/{token}", csat=score)
+
+    @router.post("/r/{token}/csat", summary="The optional satisfaction score (1–5)", response_class=HTMLResponse,
+                 responses={303: {"description": "Back to the thank-you page"}, **PAGE_ERRORS})
+    async def csat(token: Token, request: Request, service: ServiceDep, pool: PoolDep) -> Response:
+        tx = service.transactions(pool)
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+        try:
+            await reviewing.rate_satisfaction(tx, service.links, token, form.get("score"), service.now())
+        except reviewing.LinkProblem as p:
+            return _link_error(p)
+        except InvalidInput as bad:
+            try:
+                state = await reviewing.page_state(tx, service.links, token)
+            except reviewing.LinkProblem as p:
+                return _link_error(p)
+            t = texts_for(state.request.locale)
+            return render("thanks.html.j2", 400, t=t, base=f"/r/{token}", csat=None, error=t[bad.code])
+        return RedirectResponse(f"/r/{token}/thanks", 303, headers=HEADERS)
 
     @router.get("/photos/{name}", summary="A review photo", response_class=FileResponse,
                 responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "No such photo"},

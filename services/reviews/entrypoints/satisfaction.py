@@ -32,6 +32,8 @@ class SatisfactionOut(BaseModel):
     help_requests: int
     median_hours_to_review: float | None
     p90_hours_to_review: float | None
+    csat_average: float | None  # the optional one-question score (1–5) of the thank-you page
+    csat: dict[int, int]  # score → answers
 
 
 IsoParam = Annotated[str | None, Query(max_length=40, description="ISO-8601 time with its UTC offset")]
@@ -68,6 +70,7 @@ def satisfaction_router() -> APIRouter:
                                answered=f.answered, reviewed=f.reviewed, reviews=f.reviews, conversion=f.conversion,
                                response_rate=f.response_rate, average_rating=f.average_rating, ratings=f.ratings,
                                help_requests=f.help_requests, median_hours_to_review=f.median_hours_to_review,
-                               p90_hours_to_review=f.p90_hours_to_review)
+                               p90_hours_to_review=f.p90_hours_to_review, csat_average=f.csat_average,
+                               csat=f.csat or {})
 
     return router

@@ -13,7 +13,7 @@ from services.reviews.bootstrap import Reviews, publish_config, timing_config
 from services.reviews.domain.store_settings import (StoreOverrides, incentive_for, keep_name_for, moderation_for,
                                                     timing_for)
 from shared.service.deps import TOKEN_ERRORS, PoolDep, RequireToken, ServiceDep
-from shared.service.ops import INVALID_REQUEST
+from shared.service.ops import INVALID_REQUEST, INVALID_VALUE
 
 # Strict: JSON's true is not 1 and 1.0 is not 1 here (what the document says is what is taken).
 Days = Annotated[int, Strict(), Field(ge=0, le=365)]
@@ -81,7 +81,7 @@ def store_settings_router() -> APIRouter:
         return _out(service, store_id, await PgStoreSettings(pool).get(store_id))
 
     @router.put("/stores/{store_id}/settings", summary="Set a store's review settings (left out = the default)",
-                responses=INVALID_REQUEST)
+                responses={**INVALID_VALUE, **INVALID_REQUEST})
     async def put_settings(store_id: StoreId, body: SettingsIn, pool: PoolDep, service: ServiceDep) -> StoreSettingsOut:
         overrides = StoreOverrides.from_dict(body.model_dump(exclude_none=True))
         await PgStoreSettings(pool).put(store_id, overrides)

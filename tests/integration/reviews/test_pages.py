@@ -51,7 +51,13 @@ async def test_stars_help_and_a_review_with_a_photo(site):
             "rating_9": "5", "text_9": "", "display_name": "Ann R."}
     r = await c.post(f"{path}/review", data=data, files=files)
     assert (r.status_code, r.headers["location"]) == (303, f"{path}/thanks")
-    assert "Vielen Dank!" in (await c.get(r.headers["location"])).text
+    thanks = await c.get(r.headers["location"])
+    assert "Vielen Dank!" in thanks.text and "Wie zufrieden sind Sie insgesamt" in thanks.text  # optional CSAT
+    assert (await c.post(f"{path}/csat", data={"score": "9"})).status_code == 400
+    r = await c.post(f"{path}/csat", data={"score": "4"})
+    assert (r.status_code, r.headers["location"]) == (303, f"{path}/thanks")
+    assert "Danke für Ihre Antwort." in (await c.get(f"{path}/thanks")).text
+    assert await site.pool.fetchval("SELECT score FROM csat") == 4
 
     [row] = await site.pool.fetch("SELECT product_id, rating, title, body, display_name, status, photo FROM reviews")
     assert dict(row) | {"photo": None} == {"product_id": 5, "rating": 2, "title": "Griff <script>alert(1)</script>",

@@ -37,6 +37,8 @@ async def test_figures_per_store_and_product_on_the_api_and_in_metrics(site):
     await review(1, {5: 5, 9: 4}, {5: "Great mug."})
     await reviewing.ask_help(tx, links, tokens[2], "The lamp flickers.", now)
     await review(2, {5: 3, 9: 2}, {9: "Flickers."})
+    await reviewing.rate_satisfaction(tx, links, tokens[1], "5", now)
+    await reviewing.rate_satisfaction(tx, links, tokens[2], "2", now)
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=site.app), base_url="http://reviews") as api:
         params = {"since": COMPLETED_AT.isoformat(), "until": (now + timedelta(seconds=1)).isoformat()}
@@ -48,6 +50,7 @@ async def test_figures_per_store_and_product_on_the_api_and_in_metrics(site):
             "asked": 3, "answered": 2, "reviewed": 2, "reviews": 2, "help_requests": 1, "conversion": 0.6667,
             "response_rate": 0.6667, "average_rating": 3.5}
         assert body["ratings"] == {"1": 0, "2": 1, "3": 1, "4": 1, "5": 1}
+        assert (body["csat_average"], body["csat"]) == (3.5, {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1})
         # Reviews 60 and 30 days after their asks.
         assert (body["median_hours_to_review"], body["p90_hours_to_review"]) == (1080.0, 1368.0)
 

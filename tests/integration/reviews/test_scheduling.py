@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 
 from services.reviews import handlers
 from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork

@@ -120,6 +120,7 @@ class MemoryReviews:
         self.by_id: dict = {}
         self.helps: dict = {}
         self.next_attempt: dict[str, datetime | None] = {}
+        self.csat_scores: dict[str, int] = {}
 
     async def rate(self, request_id: str, ratings: dict[int, int], now: datetime) -> None:
         self.ratings_by_request.setdefault(request_id, {}).update(ratings)
@@ -145,6 +146,12 @@ class MemoryReviews:
 
     async def help_for(self, request_id: str):
         return self.helps.get(request_id)
+
+    async def set_csat(self, request_id: str, store_id: str, score: int, now: datetime) -> None:
+        self.csat_scores[request_id] = score
+
+    async def csat(self, request_id: str) -> int | None:
+        return self.csat_scores.get(request_id)
 
     async def get(self, review_id: str):
         return self.by_id.get(review_id)

@@ -121,6 +121,11 @@ async def check_reviews_contract(requests, reviews, store_id: str) -> None:
     assert await reviews.add_help(replace(h, message="again")) is False
     assert await reviews.help_for(req.request_id) == h
 
+    assert await reviews.csat(req.request_id) is None
+    await reviews.set_csat(req.request_id, store_id, 2, DUE)
+    await reviews.set_csat(req.request_id, store_id, 4, DUE)  # a later answer replaces the earlier
+    assert await reviews.csat(req.request_id) == 4
+
     await reviews.erase_customer(store_id, key, keep_display_name=True)  # not published: the name goes anyway
     [erased] = await reviews.for_request(req.request_id)
     assert (erased.reviewer_email, erased.display_name, erased.body) == (None, "", "Good\nmug")

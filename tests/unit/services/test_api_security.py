@@ -22,7 +22,8 @@ OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "
         # Reviews' customer pages: guarded by the signed, expiring link in their path instead
         # (tests/integration/reviews/test_pages.py), and the photos published reviews show.
         ("GET", "/r/{token}"), ("POST", "/r/{token}"), ("GET", "/r/{token}/review"), ("POST", "/r/{token}/review"),
-        ("POST", "/r/{token}/help"), ("GET", "/r/{token}/thanks"), ("GET", "/photos/{name}")}
+        ("POST", "/r/{token}/help"), ("GET", "/r/{token}/thanks"), ("POST", "/r/{token}/csat"),
+        ("GET", "/photos/{name}")}
 # The notifier's customer pages: public, but each needs a signed, expiring link token
 # (tests/unit/notifier/test_customer_pages.py shows a bad or expired one changes nothing).
 OPEN |= {("GET", "/u/{token}"), ("POST", "/u/{token}"), ("GET", "/u/{token}/preferences"),
