@@ -1,8 +1,9 @@
 """The notifier's handlers against its real database: which order events become which message
 intents, once per order where that's the promise (one thank-you, paid now or later; one on-hold
 and one failed-payment message). Each event is handled as the consumer loop does it: a
-transaction, a NotifierUnitOfWork on its connection, in a schema of the test's own. Then the sender sends them through the real
-SMTP sink, and the mail is read back from the sink's HTTP API: in German for a de_DE customer."""
+transaction, a NotifierUnitOfWork on its connection, in a schema of the test's own. Then the
+sender sends them through the real SMTP sink, and the mail is read back from the sink's HTTP API:
+in German for a de_DE customer."""
 from __future__ import annotations
 
 import httpx
