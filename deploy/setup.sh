@@ -25,7 +25,7 @@ command -v mvn >/dev/null || pkgs+=(maven)
 command -v java >/dev/null || pkgs+=(default-jdk-headless)
 # Debian's Chromium: the notifier's template screenshot test drives it through Playwright
 # (executable_path=/usr/bin/chromium), so Playwright never downloads a browser of its own.
-[ -x /usr/bin/chromium ] || pkgs+=(chromium)
+[ -x /usr/bin/chromium ] || pkgs+=(chromium fonts-dejavu-core)  # a font, or the screenshots show boxes
 if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip' 2>/dev/null; then
   pkgs+=(python3-venv)  # Debian splits venv/ensurepip out of python3
 fi

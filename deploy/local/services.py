@@ -45,6 +45,16 @@ def _env(s: StackSettings, name: str) -> dict[str, str]:
     return env
 
 
+# The consumers (notifier, loyalty, reviews) run at a lower CPU priority than ingest: on a small
+# machine a backlog they chew through must not slow the front door, whose callers (every store's
+# WooCommerce queue runner) wait on each answer. 0 turns it off. (`nice` execs the service: same pid.)
+CONSUMER_NICE = int(os.environ.get("AFTERCART_CONSUMER_NICE", "10"))
+
+
+def _niced(name: str) -> list[str]:
+    return ["nice", "-n", str(CONSUMER_NICE)] if name != "ingest" and CONSUMER_NICE > 0 else []
+
+
 def component(s: StackSettings, name: str) -> procs.Component:
     port = service_port(name)
     if name in WORKERS:
@@ -55,7 +65,7 @@ def component(s: StackSettings, name: str) -> procs.Component:
     return procs.Component(
         name=name, marker=module, ports={f"{name}_port": port}, address=f"http://{s.host}:{port}",
         # The serving layer every deployment uses (timeouts and limits from the service's settings).
-        argv=[sys.executable, "-m", "shared.service.serve", f"{module}:create_app", "--host", s.host,
+        argv=[*_niced(name), sys.executable, "-m", "shared.service.serve", f"{module}:create_app", "--host", s.host,
               "--port", str(port)],
         cwd=ROOT, env=_env(s, name), stop_timeout=15.0)
 

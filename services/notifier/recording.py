@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from jinja2 import TemplateError
+
 from services.notifier.domain.customers import CustomerRecord
 from services.notifier.domain.delivery import Plan
 from services.notifier.domain.flows import Flow, still_fits
 from services.notifier.domain.messages import Draft
 from services.notifier.domain.store_settings import StoreSettings
+from services.notifier.metrics import notifier_metrics
 from services.notifier.preferences import erased_address, note_meta_consent
 from shared.events.envelope import Event
 from shared.events.orders import OrderEvent
@@ -77,7 +80,19 @@ async def record_flow(tx: NotifierUnitOfWork, flow: Flow, *, cause: Event, store
     if reason is not None:
         log.info("message_not_fitting", event_id=cause.id, flow=flow.name, reason=reason)
         return None
-    made = draft(await tx.settings.store(store_id))
+    try:
+        made = draft(await tx.settings.store(store_id))
+    except TemplateError as exc:
+        # A broken template must not block the event (nor, retried, everything behind it): the
+        # message is recorded failed with the reason, and counted (notifier_template_failures_total).
+        error = f"template: {type(exc).__name__}"
+        notifier_metrics().template_failures.labels(flow.name).inc()
+        log.error("message_unrenderable", event_id=cause.id, flow=flow.name, error=error)
+        if await tx.messages.record_intent(
+                message_id=message_id, cause_event_id=cause.id, cause_type=cause.type, customer_key=customer_key,
+                draft=Draft(flow.template, "", "", "", ""), cause_time=cause.time, plan=plan):
+            await tx.messages.mark_failed(message_id, error)
+        return None
     if made is None:
         log.info("message_not_needed", event_id=cause.id, flow=flow.name, subject=cause.subject)
         return None

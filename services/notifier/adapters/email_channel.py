@@ -16,17 +16,19 @@ from typing import Protocol
 from services.notifier.domain.channels import EMAIL
 from services.notifier.domain.delivery import StoredMessage
 from services.notifier.domain.store_settings import StoreSettings
+from shared.email import RawEmail
 from shared.errors import SendRefused
 
 
 class Mailer(Protocol):
-    """SmtpMailer's interface (and FakeMailer's): `send` raises SendRefused for every failure."""
+    """SmtpMailer's interface (and FakeMailer's): `build` gives what `send` takes (SmtpMailer's
+    bytes with their envelope, FakeMailer's EmailMessage); `send` raises SendRefused for every failure."""
 
     def build(self, *, message_id: str, to: str, subject: str, text: str, html: str,
               headers: dict[str, str] | None = None, from_address: str | None = None,
-              reply_to: str | None = None) -> EmailMessage: ...
+              reply_to: str | None = None) -> EmailMessage | RawEmail: ...
 
-    async def send(self, msg: EmailMessage) -> None: ...
+    async def send(self, msg: EmailMessage | RawEmail) -> None: ...
 
 
 def sender_of(store: StoreSettings) -> str:
@@ -37,7 +39,7 @@ def sender_of(store: StoreSettings) -> str:
     return store.from_address
 
 
-def email_for(mailer: Mailer, message: StoredMessage, store: StoreSettings) -> EmailMessage:
+def email_for(mailer: Mailer, message: StoredMessage, store: StoreSettings) -> EmailMessage | RawEmail:
     headers = {"X-Aftercart-Message-Id": message.message_id, "X-Aftercart-Template": message.template,
                "X-Aftercart-Store": message.store_id}
     headers.update(message.headers or {})  # gating's, e.g. a marketing message's List-Unsubscribe

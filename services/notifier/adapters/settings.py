@@ -13,6 +13,9 @@ import asyncpg
 
 from services.notifier.domain.flows import FLOWS, flow_defaults
 from services.notifier.domain.store_settings import FlowDefaults, FlowSettings, StoreSettings
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class PgSettings:
@@ -34,8 +37,10 @@ class PgSettings:
         """The store's settings: its own over the defaults (stored values were validated when set)."""
         if store_id not in self._stores:
             overrides = await self.store_overrides(store_id)
-            self._stores[store_id] = self.defaults if not overrides else StoreSettings.model_validate(
-                {**self.defaults.model_dump(mode="json"), **overrides}, context={"development": True})
+            settings, dropped = self.defaults.stored(overrides) if overrides else (self.defaults, [])
+            if dropped:
+                log.warning("store_settings_fields_ignored", store_id=store_id, fields=dropped)
+            self._stores[store_id] = settings
         return self._stores[store_id]
 
     async def put_store(self, store_id: str, changes: dict[str, Any]) -> None:

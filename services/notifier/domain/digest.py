@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.notifier.domain.messages import SIGNATURE
+
 _BODY = re.compile(r"(<body[^>]*>)(.*)(</body\s*>)", re.IGNORECASE | re.DOTALL)
 # The message's own part inside the branded frame (templates/en/_frame.html.j2 marks it), so a
 # digest keeps one header and one footer around every part's content.
@@ -46,6 +48,12 @@ def _inner(document: str) -> str:
     return m.group(2) if m else document
 
 
+def _split_signature(text: str) -> tuple[str, str]:
+    """(the text, its store signature with the "-- " line) — the signature "" when it has none."""
+    at = text.rfind(SIGNATURE)
+    return (text[:at], text[at:]) if at >= 0 else (text, "")
+
+
 def build_digest(parts: Sequence[Part], locale: str | None = None) -> Digest:
     """One email from `parts` (at least one; the first leads)."""
     if not parts:
@@ -54,7 +62,9 @@ def build_digest(parts: Sequence[Part], locale: str | None = None) -> Digest:
     if len(parts) == 1:
         return Digest(lead.subject, lead.text, lead.html, (lead.message_id,))
     subject = SUBJECT.get(_lang(locale), SUBJECT["en"]).format(subject=lead.subject, more=len(parts) - 1)
-    text = TEXT_RULE.join(p.text.strip() for p in parts) + "\n"
+    # One store signature, at the end, rather than one after every part.
+    signature = _split_signature(lead.text)[1].rstrip()
+    text = TEXT_RULE.join(_split_signature(p.text)[0].strip() for p in parts) + (signature or "") + "\n"
     inner = HTML_RULE.join(_inner(p.html) for p in parts)
     m = _CONTENT.search(lead.html) or _BODY.search(lead.html)
     html = lead.html[:m.start(2)] + inner + lead.html[m.end(2):] if m else inner

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
 
 from services.notifier.domain.email_html import inline_css, install
 from services.notifier.domain.formatting import day, money
@@ -34,6 +34,7 @@ from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 PARTS = ("subject.j2", "txt.j2", "html.j2")
+SIGNATURE = "\n\n-- \n"  # the plain-text signature separator (RFC 3676's "-- " line)
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
 # event type → template
@@ -138,9 +139,22 @@ class TemplateSet:
         """(subject, text, html) of `template` from `folder`; the subject is one line."""
         env = self.environment(folder)
         subject, text, html = (env.get_template(f"{template}.{part}").render(ctx) for part in PARTS)
+        # The text part ends with the store's signature (the HTML has it in its frame's footer),
+        # after the usual "-- " line, so a digest can keep one signature for all its parts.
+        signature = self._signature(env, ctx)
+        if signature:
+            text = f"{text.rstrip()}{SIGNATURE}{signature}\n"
         # One header line: line breaks go (no header injection); a no-break space in "16,20 €" stays.
         # The HTML's CSS is written onto its elements: mail clients drop <style> (domain/email_html.py).
         return _LINE_BREAKS.sub(" ", subject).strip(" \t"), text, inline_css(html)
+
+    @staticmethod
+    def _signature(env: Environment, ctx: dict[str, Any]) -> str:
+        try:
+            template = env.get_template("_signature.txt.j2")
+        except TemplateNotFound:  # a template set without one (a test's own folder)
+            return ""
+        return template.render(ctx).strip()
 
 
 SHIPPED = TemplateSet(TEMPLATES_DIR)

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from services.notifier.domain.locales import FALLBACK, parse_locale
 
@@ -122,6 +122,23 @@ class StoreSettings(BaseModel):
     def defaults(cls, *, from_address: str = DEFAULT_FROM, locale: str = FALLBACK) -> StoreSettings:
         """A store nobody configured, with the service-wide defaults."""
         return cls(from_address=from_address, locale=locale)
+
+    def stored(self, overrides: dict[str, Any]) -> tuple[StoreSettings, list[str]]:
+        """These defaults with what a store stored; a stored field that no longer validates (a rule
+        tightened since, a field renamed) falls back to its default instead of failing every event
+        of the store: (the settings, the names of the fields dropped)."""
+        dropped: list[str] = []
+        while True:
+            try:
+                merged = StoreSettings.model_validate({**self.model_dump(mode="json"), **overrides},
+                                                      context={"development": True})
+                return merged, dropped
+            except ValidationError as exc:
+                bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]} & set(overrides)
+                if not bad:
+                    return self, sorted(overrides)
+                dropped += sorted(bad)
+                overrides = {k: v for k, v in overrides.items() if k not in bad}
 
     def merged(self, changes: dict[str, Any], *, development: bool) -> StoreSettings:
         """These settings with `changes` applied, validated as a whole (ValidationError on bad input)."""

@@ -44,6 +44,7 @@ async def test_the_order_email_arrives_from_the_store_with_its_branding_and_the_
     text, html = mail["text"], mail["html"]
     assert "- 2 x Woo Single #1 ($8.00)" in text and "Payment method: Direct Bank Transfer\nTotal: $27.35" in text
     assert "Billing address:\n  John Doe\n  969 Market\n  San Francisco, CA 94103\n  United States" in text
+    assert text.endswith(f"\n-- \nKaffee {uid}\nKaffee & Co GmbH\nHauptstraße 1\n10115 Berlin\n")  # the store's signature
     seen = _seen(html)
     assert "Product Quantity Price" in seen and "Woo Single #1 2 $8.00" in seen
     assert "Subtotal $20.00 Discount -$2.00 Shipping $10.00 Tax $1.35 Payment method Direct Bank Transfer" in seen

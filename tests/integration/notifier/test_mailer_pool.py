@@ -35,6 +35,7 @@ class Recorder:
     def __init__(self) -> None:
         self.messages: list[tuple[tuple, bytes]] = []
         self.refuse: list[int] = []
+        self.hang_up_on_data = 0  # hang up on this many sessions at DATA, before answering
         self.auth: list[bytes] = []
         self._servers: list = []
         self._lock = threading.Lock()
@@ -47,6 +48,10 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hang_up_on_data:
+            self.hang_up_on_data -= 1
+            server.transport.close()
+            return "421 closing"  # never reaches the client: the connection is gone
         with self._lock:
             self.messages.append((session.peer, envelope.content))
             self._servers.append(server)
@@ -250,3 +255,19 @@ async def test_the_email_channel_closes_its_pooled_sessions(relay, tls_files):
     [(client, _)] = mailer._idle
     await EmailChannel(mailer).close()
     assert mailer.idle_connections == 0 and not client.is_connected  # said QUIT and hung up
+
+
+@pytest.mark.parametrize("relay", ["plain"], indirect=True)
+async def test_a_session_lost_mid_message_is_a_temporary_refusal_and_the_next_send_reconnects(relay, tls_files):
+    mode, controller, recorder = relay
+    mailer = _mailer(mode, controller, tls_files)
+    await mailer.send(_email(mailer, 1))
+    recorder.hang_up_on_data = 1
+    with pytest.raises(SendRefused) as lost:
+        await mailer.send(_email(mailer, 2))
+    assert lost.value.temporary is True and mailer.idle_connections == 0  # the broken session is dropped
+    await mailer.send(_email(mailer, 2))  # the sender's retry: a new session, the same Message-ID
+    assert [message_from_bytes(raw)["Message-ID"] for _, raw in recorder.messages] == ["<m-1@aftercart>",
+                                                                                       "<m-2@aftercart>"]
+    assert len(recorder.sessions()) == 2 and mailer.connections_opened == 2
+    await mailer.close()

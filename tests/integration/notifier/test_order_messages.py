@@ -1,11 +1,13 @@
 """The notifier's handlers against its real database: which order events become which message
 intents, once per order where that's the promise (one thank-you, paid now or later; one on-hold
 and one failed-payment message). Each event is handled as the consumer loop does it: a
-transaction, a NotifierUnitOfWork on its connection. Then the sender sends them through the real
-SMTP sink, and the mail is read back from the sink's HTTP API: in German for a de_DE customer."""
+transaction, a NotifierUnitOfWork on its connection, in a schema of the test's own. Then the
+sender sends them through the real SMTP sink, and the mail is read back from the sink's HTTP API:
+in German for a de_DE customer."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from services.notifier import handlers
 from services.notifier.adapters.mailer import SmtpMailer
@@ -18,6 +20,7 @@ from services.notifier.domain.store_settings import FlowSettings
 from services.notifier.sending import send_one
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
+from tests.support.pg_schema import isolated_schema
 from tests.unit.notifier.orders import order_data, order_event, refund
 
 NBSP = "\u00a0"
@@ -40,9 +43,20 @@ async def _templates(pool, uid):
     return [(r["template"], r["subject"]) for r in rows]
 
 
-async def test_one_thank_you_per_order_whether_paid_at_once_or_later(stack, uid):
-    pool = await create_pool(stack.service_dsn("notifier"), 1, 3)
-    await apply_migrations(pool, MIGRATIONS, "notifier")
+@pytest.fixture
+async def schema(stack, uid):
+    """The notifier's tables in a schema of this test's own: its sender sees only its own rows."""
+    async with isolated_schema(stack.service_dsn("notifier"), f"om_{uid}") as dsn:
+        pool = await create_pool(dsn, 1, 3)
+        try:
+            await apply_migrations(pool, MIGRATIONS, "notifier")
+        finally:
+            await pool.close()
+        yield dsn
+
+
+async def test_one_thank_you_per_order_whether_paid_at_once_or_later(schema, uid):
+    pool = await create_pool(schema, 1, 3)
     try:
         # The thank-you's rules (a first order's welcome is test_flows_e2e.py's): welcome off here.
         await PgSettings(pool).put_flow(f"n{uid}", "welcome", FlowSettings(enabled=False))
@@ -68,17 +82,13 @@ async def test_one_thank_you_per_order_whether_paid_at_once_or_later(stack, uid)
         # Intents are not news: nothing reaches the outbox until the sender has sent.
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", f"n{uid}:c1") == 0
     finally:
-        # Leave no pending intents behind for the sender tests that share this database.
-        await pool.execute("DELETE FROM messages WHERE customer_key = $1", f"n{uid}:c1")
-        await pool.execute("DELETE FROM flow_settings WHERE store_id = $1", f"n{uid}")
         await pool.close()
 
 
-async def test_on_hold_and_failed_payment_are_recorded_once_and_sent_in_german(stack, uid):
-    settings = NotifierSettings(environment="development", database_url=stack.service_dsn("notifier"),
-                                smtp_port=stack.smtp_port, default_locale="en")
+async def test_on_hold_and_failed_payment_are_recorded_once_and_sent_in_german(stack, schema, uid):
+    settings = NotifierSettings(environment="development", database_url=schema, smtp_port=stack.smtp_port,
+                                default_locale="en")
     pool = await create_pool(settings.database_url, 1, 3)
-    await apply_migrations(pool, MIGRATIONS, "notifier")
     mailer = SmtpMailer("127.0.0.1", stack.smtp_port, from_address=settings.from_address)
     config, key, to = message_config(settings), f"n{uid}:c1", f"n-{uid}@example.com"
     pay_url = f"https://n{uid}.example/checkout/order-pay/12/?pay_for_order=true&key=wc_order_{uid}"
@@ -98,7 +108,7 @@ async def test_on_hold_and_failed_payment_are_recorded_once_and_sent_in_german(s
         async def all_sent() -> bool:
             return await pool.fetchval("SELECT count(*) FROM messages WHERE customer_key = $1 AND status = 'sent'",
                                        key) == 2
-        for _ in range(50):  # the sender takes due messages oldest first, other tests' included
+        for _ in range(50):  # the sender takes due messages oldest first (only this test's here)
             if await all_sent():
                 break
             await send_one(lambda: in_transaction(pool), mailer, settings)
@@ -119,5 +129,4 @@ async def test_on_hold_and_failed_payment_are_recorded_once_and_sent_in_german(s
         assert pay_url in failed["text"] and f'href="{pay_url.replace("&", "&amp;")}"' in failed["html"]
         assert all(to in m["headers"]["To"] for m in mails)
     finally:
-        await pool.execute("DELETE FROM messages WHERE customer_key = $1", key)
         await pool.close()

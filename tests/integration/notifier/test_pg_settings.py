@@ -46,3 +46,17 @@ async def test_flow_defaults_from_the_settings_until_a_store_sets_its_own(stack,
             assert (await repo.flows("s2"))["order_completed"].delay_s == 600
         finally:
             await pool.close()
+
+
+async def test_a_stored_value_gone_bad_falls_back_to_its_default(stack, uid):
+    async with isolated_schema(stack.service_dsn("notifier"), f"bad_{uid}") as dsn:
+        pool = await create_pool(dsn, 1, 2)
+        try:
+            await apply_migrations(pool, MIGRATIONS, "notifier")
+            # As if a validation rule tightened after this was stored: the store keeps working.
+            await pool.execute("INSERT INTO store_settings (store_id, settings) VALUES ('s1',"
+                               " '{\"store_name\": \"Kaffee\", \"timezone\": \"Mars/Base\"}'::jsonb)")
+            s = await PgSettings(pool).store("s1")
+            assert (s.store_name, s.timezone) == ("Kaffee", "UTC")
+        finally:
+            await pool.close()

@@ -219,13 +219,8 @@ class MemorySettings:
         return dict(self.stores.get(store_id, {}))
 
     async def store(self, store_id: str):
-        from services.notifier.domain.store_settings import StoreSettings
-
         overrides = self.stores.get(store_id)
-        if not overrides:
-            return self.defaults
-        return StoreSettings.model_validate({**self.defaults.model_dump(mode="json"), **overrides},
-                                            context={"development": True})
+        return self.defaults.stored(overrides)[0] if overrides else self.defaults
 
     async def put_store(self, store_id: str, changes: dict) -> None:
         self.stores[store_id] = {**self.stores.get(store_id, {}), **copy.deepcopy(changes)}

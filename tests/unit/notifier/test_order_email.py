@@ -149,3 +149,21 @@ def test_a_marketing_messages_unsubscribe_line_goes_inside_the_stores_footer():
     footer = html.split('class="footer"', 1)[1].split("</td>", 1)[0]
     assert 'href="https://shop.example/u/t0k3n"' in footer and html.count("t0k3n") == 1
     assert text.rstrip().endswith("Unsubscribe: https://shop.example/u/t0k3n")
+
+
+def test_the_text_part_is_signed_by_the_store_and_a_store_without_details_adds_nothing():
+    d = compose("order.placed", docs_order(), store=STORE)
+    assert d.text.endswith("\n\n-- \nKaffee & Co\nKaffee & Co GmbH\nHauptstraße 1\n10115 Berlin\n"
+                           "help@kaffee.example\nhttps://kaffee.example/help\n")
+    assert "\n-- \n" not in compose("order.placed", docs_order(), store=StoreSettings()).text
+
+
+def test_a_digest_keeps_one_signature_at_the_end():
+    from services.notifier.domain.digest import Part, build_digest
+
+    thanks = compose("order.placed", docs_order(), store=STORE)
+    done = compose("order.completed", docs_order(status="completed"), store=STORE)
+    text = build_digest([Part("m1", thanks.subject, thanks.text, thanks.html),
+                         Part("m2", done.subject, done.text, done.html)]).text
+    assert text.count("\n-- \n") == 1 and text.endswith("https://kaffee.example/help\n")
+    assert "Thank you for your order #727" in text and "Order #727 is complete." in text

@@ -91,3 +91,19 @@ async def test_memory_settings_use_the_flow_defaults_until_a_store_sets_its_own(
     await repo.put_flow("s1", "order_completed", FlowSettings(delay_s=0))
     assert (await repo.flow("s1", "order_completed")).delay_s == 0
     assert (await repo.flows("s2"))["order_completed"].delay_s == 600
+
+
+def test_a_stored_field_that_no_longer_validates_falls_back_to_its_default():
+    defaults = StoreSettings.defaults(locale="de")
+    s, dropped = defaults.stored({"store_name": "Kaffee", "timezone": "Mars/Base", "webhook_secret": "plain",
+                                  "renamed_field": 1})
+    assert (s.store_name, s.timezone, s.webhook_secret, s.locale) == ("Kaffee", "UTC", None, "de")
+    assert sorted(dropped) == ["renamed_field", "timezone", "webhook_secret"]
+    assert defaults.stored({"store_name": "Kaffee"}) == (defaults.model_copy(update={"store_name": "Kaffee"}), [])
+
+
+async def test_memory_settings_survive_a_stored_value_gone_bad():
+    repo = MemorySettings()
+    repo.stores["s1"] = {"support_email": "help@kaffee.example", "returns_url": "javascript:alert(1)"}
+    s = await repo.store("s1")
+    assert (s.support_email, s.returns_url) == ("help@kaffee.example", None)
