@@ -50,12 +50,13 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
             r = await deliver(client, hook, source=source, secret=secret, topic="order.created", body=placed)
             assert r.status_code == 200, r.text
 
-        async def thank_you():
+        # A customer's first order with the store: the welcome (with the order), not the thank-you.
+        async def welcome():
             r = await client.get(f"{mail}/api/messages", params={"to": email})
-            return [m for m in r.json() if m["subject"].startswith("Thank you for your order")]
-        [msg] = await eventually(thank_you)
-        assert msg["subject"] == f"Thank you for your order #{placed['number']}"
-        assert msg["headers"]["X-Aftercart-Template"] == "order_thanks"
+            return [m for m in r.json() if m["subject"].startswith("Welcome to")]
+        [msg] = await eventually(welcome)
+        assert msg["subject"] == f"Welcome to our shop — your order #{placed['number']}"
+        assert msg["headers"]["X-Aftercart-Template"] == "order_welcome"
         assert msg["headers"]["Message-ID"].endswith("@aftercart>")
         assert email in msg["headers"]["To"]
         for item in placed["line_items"]:
@@ -104,7 +105,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         await asyncio.sleep(1.0)  # let any duplicate surface before counting
         r = await client.get(f"{mail}/api/messages", params={"to": email})
         subjects = sorted(m["subject"] for m in r.json())
-        assert subjects == sorted([f"Thank you for your order #{placed['number']}",
+        assert subjects == sorted([f"Welcome to our shop — your order #{placed['number']}",
                                    f"Your order #{placed['number']} is complete"])
 
         # Every service shows the journey on /metrics (what dashboards read).
@@ -112,7 +113,7 @@ async def test_order_webhook_to_email_points_and_review_request(stack, services,
         assert 'ingest_deliveries_total{outcome="applied",topic="order.created"}' in metrics["ingest"]
         assert 'ingest_events_produced_total{type="order.placed"}' in metrics["ingest"]
         assert 'ingest_outbox_published_total{type="order.paid"}' in metrics["ingest"]
-        assert 'notifier_messages_sent_total{channel="email",template="order_thanks"}' in metrics["notifier"]
+        assert 'notifier_messages_sent_total{channel="email",template="order_welcome"}' in metrics["notifier"]
         assert 'loyalty_events_consumed_total{outcome="handled",type="order.paid"}' in metrics["loyalty"]
         assert 'reviews_events_consumed_total{outcome="handled",type="order.completed"}' in metrics["reviews"]
         for text in metrics.values():
