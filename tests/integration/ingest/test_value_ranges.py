@@ -20,7 +20,6 @@ import pytest
 
 from services.loyalty.adapters.unit_of_work import LoyaltyUnitOfWork
 from services.loyalty.bootstrap import MIGRATIONS as LOYALTY_MIGRATIONS
-from services.loyalty.domain.points import PointsConfig
 from services.loyalty.handlers import HANDLERS as LOYALTY
 from services.notifier.adapters.unit_of_work import NotifierUnitOfWork
 from services.notifier.bootstrap import MIGRATIONS as NOTIFIER_MIGRATIONS
@@ -98,7 +97,7 @@ class _RecordingDlq:
 
 CONSUMERS = {
     "notifier": (NOTIFIER_MIGRATIONS, NOTIFIER, NotifierUnitOfWork),
-    "loyalty": (LOYALTY_MIGRATIONS, LOYALTY, partial(LoyaltyUnitOfWork, config=PointsConfig(points_per_unit=Decimal(1)))),
+    "loyalty": (LOYALTY_MIGRATIONS, LOYALTY, LoyaltyUnitOfWork),  # default rules: 1 point per USD
     "reviews": (REVIEWS_MIGRATIONS, REVIEWS, partial(ReviewsUnitOfWork, config=TimingConfig(request_delay_days=7))),
 }
 
