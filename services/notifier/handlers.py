@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from babel import Locale
 
 from services.notifier.domain import customer_messages as content
+from services.notifier.domain.catalogue import CatalogueProduct
 from services.notifier.domain.customers import CustomerRecord, is_first_order
 from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.messages import message_id, order_draft, render_draft, thanks_on_placement
@@ -25,10 +26,12 @@ from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.erasure import erase_customer
 from services.notifier.preferences import erased_address, merge_consent, note_meta_consent
 from services.notifier.recording import Tracked, record_flow, track_order
+from shared.events.catalog import ProductDeleted, ProductUpserted
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
 from shared.events.envelope import Event, derived_event_id
 from shared.events.loyalty import CouponIssued, PointsExpiry, PointsMoved, TierChanged
 from shared.events.orders import OrderDeleted, OrderEvent, OrderRefunded, OrderShipped
+from shared.events.profiles import ProfileUpdated
 from shared.events.reviews import ReviewHelpRequested, ReviewRequest, ReviewSubmitted
 from shared.logging import get_logger
 
@@ -125,6 +128,7 @@ async def on_customer_registered(event: Event[CustomerEvent], tx: NotifierUnitOf
 async def on_customer_erased(event: Event[CustomerErased], tx: NotifierUnitOfWork) -> None:
     d = event.data  # personal data out, address hashes kept on the suppression list (erasure.py)
     blanked = await erase_customer(tx, store_id=d.store_id, key=d.key)
+    await tx.profiles.delete(d.key)
     log.info("customer_erased", event_id=event.id, event_type=event.type, subject=event.subject, messages=blanked)
 
 
@@ -137,6 +141,21 @@ async def on_customer_linked(event: Event[CustomerLinked], tx: NotifierUnitOfWor
     await merge_consent(tx, store_id=d.store_id, from_key=d.from_key, to_key=d.to_key)
     if await tx.customers.link(store_id=d.store_id, from_key=d.from_key, to_key=d.to_key):
         log.info("customers_merged", event_id=event.id, store_id=d.store_id)
+
+
+# --- profiles.v1 and catalog.v1: what the recommendation and reminder flows read
+
+
+async def on_profile_updated(event: Event[ProfileUpdated], tx: NotifierUnitOfWork) -> None:
+    await tx.profiles.put(event.data, event.time)  # the latest wins; a tombstone never reaches here
+
+
+async def on_product_upserted(event: Event[ProductUpserted], tx: NotifierUnitOfWork) -> None:
+    await tx.catalogue.upsert(CatalogueProduct.of(event.data), event.time)
+
+
+async def on_product_deleted(event: Event[ProductDeleted], tx: NotifierUnitOfWork) -> None:
+    await tx.catalogue.delete(event.data.store_id, event.data.product_id, event.time)
 
 
 # --- loyalty.v1 and reviews.v1: addressed by customer key, so the record says where to
@@ -246,6 +265,9 @@ HANDLERS = {
     "customer.updated": on_customer_updated,
     "customer.linked": on_customer_linked,
     "customer.erased": on_customer_erased,
+    "profile.updated": on_profile_updated,
+    "product.upserted": on_product_upserted,
+    "product.deleted": on_product_deleted,
     "points.pending": on_points_pending,
     "points.available": on_points_available,
     "points.reversed": on_points_reversed,
