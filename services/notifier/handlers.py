@@ -25,6 +25,7 @@ from services.notifier.domain.messages import message_id, order_draft, render_dr
 from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.erasure import erase_customer
 from services.notifier.preferences import erased_address, merge_consent, note_meta_consent
+from services.notifier.recommendations import record_cross_sell
 from services.notifier.recording import Tracked, record_flow, track_order
 from shared.events.catalog import ProductDeleted, ProductUpserted
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
@@ -84,7 +85,9 @@ async def on_order_shipped(event: Event[OrderShipped], tx: NotifierUnitOfWork) -
 
 
 async def on_order_completed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
-    await _order_flow(event, tx, "order_completed", await track_order(event, tx))
+    tracked = await track_order(event, tx)
+    await _order_flow(event, tx, "order_completed", tracked)
+    await record_cross_sell(event, tx, tracked)  # N days on: what goes with it (recommendations.py)
 
 
 async def on_order_cancelled(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:

@@ -61,6 +61,10 @@ FLOWS: dict[str, Flow] = _flows(
          order_statuses=frozenset({"completed", "delivered"}), description="Completed / delivered"),
     Flow("order_refunded", "order_refunded", ("order.refunded",), marketing=False,
          description="Refund issued: amount, partial or full, refunded so far"),
+    # --- product flows (profiles.v1 + catalog.v1; recommendations.py): products re-checked at send time
+    Flow("cross_sell", "cross_sell", ("order.completed",), marketing=True, default_delay_s=7 * 86_400,
+         order_statuses=frozenset({"completed", "delivered"}),
+         description="Cross-sell / upsell N days after an order completes: products it goes with"),
     # --- loyalty.v1
     Flow("points_earned", "points_earned", ("points.pending",), marketing=True,
          description="Points earned with an order (not yet spendable)"),

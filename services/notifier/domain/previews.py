@@ -10,9 +10,11 @@ from typing import Any
 from babel import Locale
 
 from services.notifier.domain import customer_messages as content
+from services.notifier.domain.catalogue import CatalogueProduct
 from services.notifier.domain.customers import CustomerRecord
 from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.messages import Draft, order_draft, render_draft
+from services.notifier.domain.product_messages import products_context
 from services.notifier.domain.store_settings import StoreSettings
 from shared.events.loyalty import CouponIssued, PointsExpiry, PointsMoved, TierChanged
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
@@ -92,8 +94,16 @@ _SAMPLES: dict[str, Any] = {
 }
 
 
+_PRODUCTS = [CatalogueProduct("demo", 21, "Milk Frother", "publish", price="29.90", currency="EUR",
+                               permalink="https://shop.example/p/milk-frother", image="https://shop.example/img/21.jpg"),
+             CatalogueProduct("demo", 22, "Espresso Cups (2)", "publish", price="14.50", currency="EUR",
+                              permalink="https://shop.example/p/espresso-cups")]
+
+
 def _context(flow: str, customer: CustomerRecord, store: StoreSettings, locale: Locale,
              order: dict[str, Any] | None) -> dict[str, Any]:
+    if flow == "cross_sell":
+        return products_context(_PRODUCTS, first_name=customer.first_name, number="1042", store=store, locale=locale)
     d = _SAMPLES[flow]
     if flow in ("points_earned", "points_available", "points_reversed"):
         return content.points_context(d, customer, store, locale)

@@ -114,6 +114,9 @@ class StoreSettings(BaseModel):
     marketing_per_7_days: int = Field(default=3, ge=0, le=100)
     digest_window_s: int = Field(default=0, ge=0, le=86_400)  # 0 = off
 
+    # --- product flows (prof-flows): at most this many products in a cross-sell / upsell message
+    cross_sell_max_products: int = Field(default=3, ge=1, le=12)
+
     # --- channels (ntf-channels)
     webhook_url: str | None = Field(default=None, max_length=2000)
     webhook_secret: str | None = Field(default=None, max_length=300)  # Standard Webhooks "whsec_..."
