@@ -25,6 +25,7 @@ from services.notifier.domain.messages import message_id, order_draft, render_dr
 from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.erasure import erase_customer
 from services.notifier.preferences import erased_address, merge_consent, note_meta_consent
+from services.notifier import replenishment
 from services.notifier.recommendations import record_cross_sell
 from services.notifier.recording import Tracked, record_flow, track_order
 from shared.events.catalog import ProductDeleted, ProductUpserted
@@ -66,10 +67,12 @@ async def on_order_placed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> N
     tracked = await track_order(event, tx)
     if thanks_on_placement(event.data):  # paid, or a method that confirms later (cash on delivery)
         await _confirmation(event, tx, tracked)
+        await replenishment.on_purchase(event, tx)  # a re-order cancels its products' reminders
 
 
 async def on_order_paid(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
     await _confirmation(event, tx, await track_order(event, tx))  # once per order
+    await replenishment.on_purchase(event, tx)
 
 
 async def on_order_on_hold(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
@@ -150,7 +153,8 @@ async def on_customer_linked(event: Event[CustomerLinked], tx: NotifierUnitOfWor
 
 
 async def on_profile_updated(event: Event[ProfileUpdated], tx: NotifierUnitOfWork) -> None:
-    await tx.profiles.put(event.data, event.time)  # the latest wins; a tombstone never reaches here
+    if await tx.profiles.put(event.data, event.time):  # the latest wins; a tombstone never reaches here
+        await replenishment.remind_from_profile(event, tx)
 
 
 async def on_product_upserted(event: Event[ProductUpserted], tx: NotifierUnitOfWork) -> None:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 CROSS_SELL = "cross_sell"
-RECHECKED = frozenset({CROSS_SELL})  # flows whose products gating checks again (Gate.decide)
+RECHECKED = frozenset({CROSS_SELL, "replenishment"})  # flows whose products gating checks again (Gate.decide)
 _CATEGORY_POOL = 50  # products read per category search: enough to fill K after exclusions
 NOTHING_LEFT = "no recommended product can be bought now"
 
@@ -98,8 +98,8 @@ async def recheck_products(message: StoredMessage, tx: Any, store: StoreSettings
     if not ids:
         return message
     products = await tx.catalogue.get_many(message.store_id, ids)
-    profile = await tx.profiles.get(message.customer_key)
-    still = choose(ids, products, exclude=profile.products if profile else [], k=len(ids))
+    profile = await tx.profiles.get(message.customer_key) if message.flow == CROSS_SELL else None
+    still = choose(ids, products, exclude=profile.products if profile else [], k=len(ids))  # owned: cross-sell
     if not still:
         return Cancel(NOTHING_LEFT)
     if len(still) == len(ids):

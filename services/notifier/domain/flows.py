@@ -65,6 +65,8 @@ FLOWS: dict[str, Flow] = _flows(
     Flow("cross_sell", "cross_sell", ("order.completed",), marketing=True, default_delay_s=7 * 86_400,
          order_statuses=frozenset({"completed", "delivered"}),
          description="Cross-sell / upsell N days after an order completes: products it goes with"),
+    Flow("replenishment", "replenishment", ("profile.updated", "order.placed", "order.paid"), marketing=True,
+         description="Replenishment reminder when a product with a usage period runs out"),
     # --- loyalty.v1
     Flow("points_earned", "points_earned", ("points.pending",), marketing=True,
          description="Points earned with an order (not yet spendable)"),

@@ -102,8 +102,8 @@ _PRODUCTS = [CatalogueProduct("demo", 21, "Milk Frother", "publish", price="29.9
 
 def _context(flow: str, customer: CustomerRecord, store: StoreSettings, locale: Locale,
              order: dict[str, Any] | None) -> dict[str, Any]:
-    if flow == "cross_sell":
-        return products_context(_PRODUCTS, first_name=customer.first_name, number="1042", store=store, locale=locale)
+    if flow in ("cross_sell", "replenishment"):
+        return products_context(_PRODUCTS[:1] if flow == "replenishment" else _PRODUCTS, first_name=customer.first_name, number="1042", store=store, locale=locale)
     d = _SAMPLES[flow]
     if flow in ("points_earned", "points_available", "points_reversed"):
         return content.points_context(d, customer, store, locale)
