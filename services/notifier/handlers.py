@@ -25,7 +25,7 @@ from services.notifier.domain.messages import message_id, order_draft, render_dr
 from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.erasure import erase_customer
 from services.notifier.preferences import erased_address, merge_consent, note_meta_consent
-from services.notifier import replenishment
+from services.notifier import replenishment, segments
 from services.notifier.recommendations import record_cross_sell
 from services.notifier.recording import Tracked, record_flow, track_order
 from shared.events.catalog import ProductDeleted, ProductUpserted
@@ -68,11 +68,13 @@ async def on_order_placed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> N
     if thanks_on_placement(event.data):  # paid, or a method that confirms later (cash on delivery)
         await _confirmation(event, tx, tracked)
         await replenishment.on_purchase(event, tx)  # a re-order cancels its products' reminders
+        await segments.cancel_win_back(tx, event.data.customer.key)  # and the win-back
 
 
 async def on_order_paid(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
     await _confirmation(event, tx, await track_order(event, tx))  # once per order
     await replenishment.on_purchase(event, tx)
+    await segments.cancel_win_back(tx, event.data.customer.key)
 
 
 async def on_order_on_hold(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
@@ -153,8 +155,10 @@ async def on_customer_linked(event: Event[CustomerLinked], tx: NotifierUnitOfWor
 
 
 async def on_profile_updated(event: Event[ProfileUpdated], tx: NotifierUnitOfWork) -> None:
+    previous = await tx.profiles.get(event.data.customer_key)
     if await tx.profiles.put(event.data, event.time):  # the latest wins; a tombstone never reaches here
         await replenishment.remind_from_profile(event, tx)
+        await segments.follow_ups(event, tx, previous)  # loyal offer, champion thank-you, win-back
 
 
 async def on_product_upserted(event: Event[ProductUpserted], tx: NotifierUnitOfWork) -> None:

@@ -82,3 +82,10 @@ class PgMessageProducts:
             " WHERE mp.customer_key = $1 AND mp.flow = $2 AND mp.product_ids && $3::bigint[]"
             " AND m.status = 'pending'", customer_key, flow, product_ids)
         return [r["message_id"] for r in rows]
+
+    async def pending_of(self, customer_key: str, flow: str) -> list[str]:
+        """The customer's pending messages of `flow` recorded here (e.g. a scheduled win-back)."""
+        rows = await self.db.fetch(
+            "SELECT mp.message_id FROM message_products mp JOIN messages m USING (message_id)"
+            " WHERE mp.customer_key = $1 AND mp.flow = $2 AND m.status = 'pending'", customer_key, flow)
+        return [r["message_id"] for r in rows]

@@ -67,6 +67,12 @@ FLOWS: dict[str, Flow] = _flows(
          description="Cross-sell / upsell N days after an order completes: products it goes with"),
     Flow("replenishment", "replenishment", ("profile.updated", "order.placed", "order.paid"), marketing=True,
          description="Replenishment reminder when a product with a usage period runs out"),
+    Flow("loyal_offer", "loyal_offer", ("profile.updated",), marketing=True,
+         description="The loyal-customer offer on a customer's Nth order (store setting loyal_offer_order)"),
+    Flow("champion_thanks", "champion_thanks", ("profile.updated",), marketing=True,
+         description="Thank-you for moving into the top segment (champion)"),
+    Flow("win_back", "win_back", ("profile.updated",), marketing=True, default_delay_s=90 * 86_400,
+         description="Win-back N days (the delay) after the last order, cancelled by a new order"),
     # --- loyalty.v1
     Flow("points_earned", "points_earned", ("points.pending",), marketing=True,
          description="Points earned with an order (not yet spendable)"),

@@ -116,6 +116,11 @@ class StoreSettings(BaseModel):
 
     # --- product flows (prof-flows): at most this many products in a cross-sell / upsell message
     cross_sell_max_products: int = Field(default=3, ge=1, le=12)
+    # Segmented follow-ups (segments.py): the order count that earns the loyal-customer offer, and
+    # the coupon codes the offer and the win-back name (None: the message thanks / invites only).
+    loyal_offer_order: int = Field(default=5, ge=2, le=1000)
+    loyal_offer_code: str | None = Field(default=None, max_length=100)
+    win_back_code: str | None = Field(default=None, max_length=100)
 
     # --- channels (ntf-channels)
     webhook_url: str | None = Field(default=None, max_length=2000)

@@ -81,3 +81,7 @@ class MemoryMessageProducts:
         return [mid for mid, r in self.rows.items()
                 if r["customer_key"] == customer_key and r["flow"] == flow and wanted & set(r["product_ids"])
                 and (m := self.messages.rows.get(mid)) is not None and m.status == "pending"]
+
+    async def pending_of(self, customer_key: str, flow: str) -> list[str]:
+        return [mid for mid, r in self.rows.items() if r["customer_key"] == customer_key and r["flow"] == flow
+                and (m := self.messages.rows.get(mid)) is not None and m.status == "pending"]
