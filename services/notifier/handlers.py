@@ -93,6 +93,7 @@ async def on_order_completed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -
     tracked = await track_order(event, tx)
     await _order_flow(event, tx, "order_completed", tracked)
     await record_cross_sell(event, tx, tracked)  # N days on: what goes with it (recommendations.py)
+    await segments.category_follow_up(event, tx, tracked)  # the store's word on what they buy most
 
 
 async def on_order_cancelled(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:

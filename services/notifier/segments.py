@@ -7,6 +7,10 @@ with the one before it:
   - `win_back`: scheduled the flow's delay (default 90 days) after the last order; a later last
     order supersedes it, and a paid order cancels it at once (`cancel_win_back`: profiles may lag).
 
+  - `category_follow_up`: the flow's delay (default 14 days) after order.completed, the store's
+    `category_content` for the category the customer buys most (profile category_affinity; without
+    a profile, the bought products' categories) that the store wrote content for; once per order.
+
 Every one is marketing: consent, quiet hours and the contact budget apply at send time.
 """
 from __future__ import annotations
@@ -16,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 
+from services.notifier.domain.catalogue import top_categories
 from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.formatting import day
 from services.notifier.domain.messages import render_draft, store_context, zone
 from services.notifier.domain.store_settings import StoreSettings
-from services.notifier.recording import record_flow
+from services.notifier.recording import Tracked, record_flow
 from shared.events.envelope import Event, derived_event_id
+from shared.events.orders import OrderEvent
 from shared.events.profiles import ProfileUpdated
 from shared.logging import get_logger
 
@@ -64,6 +70,35 @@ async def follow_ups(event: Event[ProfileUpdated], tx: NotifierUnitOfWork, previ
         if recorded is not None:  # remembered, so a new order finds and cancels it
             await tx.message_products.attach(recorded, store_id=p.store_id, customer_key=p.customer_key,
                                              flow=WIN_BACK, product_ids=[])
+
+
+async def category_follow_up(event: Event[OrderEvent], tx: NotifierUnitOfWork, tracked: Tracked) -> str | None:
+    order = event.data
+    store = await tx.settings.store(order.store_id)
+    to = (order.customer.email or "").strip()
+    if not store.category_content or "@" not in to:
+        return None
+    profile = await tx.profiles.get(order.customer.key)
+    ranked = top_categories(profile.category_affinity, limit=len(profile.category_affinity)) if profile else []
+    if not ranked:
+        bought = await tx.catalogue.get_many(order.store_id, [li.product_id for li in order.line_items])
+        ranked = sorted({c for p in bought.values() for c in p.categories})
+    category = next((c for c in ranked if c in store.category_content), None)
+    if category is None:
+        return None
+    content = store.category_content[category]
+    locale = order.customer.locale or (tracked.customer.locale if tracked.customer else None)
+
+    def draft(s: StoreSettings):
+        return render_draft("category_follow_up", to, customer_locale=locale, store_locale=s.locale,
+                            context=lambda loc: {"first_name": (order.customer.first_name or "").strip() or None,
+                                                 "category": category, "content": content.model_dump(),
+                                                 "store": store_context(s)})
+
+    return await record_flow(tx, FLOWS["category_follow_up"], cause=event, store_id=order.store_id,
+                             customer_key=order.customer.key, draft=draft, order_id=order.order_id,
+                             order_status=tracked.status, message_id=derived_event_id(
+                                 f"{order.store_id}:order:{order.order_id}", "email:category_follow_up"))
 
 
 async def cancel_win_back(tx: NotifierUnitOfWork, customer_key: str) -> None:

@@ -46,7 +46,8 @@ class CatalogueProduct:
         return cls(store_id=p.store_id, product_id=p.product_id, name=p.name, status=p.status, price=p.price,
                    currency=p.currency, permalink=p.permalink, image=p.image, stock_status=p.stock_status,
                    cross_sell_ids=tuple(p.cross_sell_ids), upsell_ids=tuple(p.upsell_ids),
-                   related_ids=tuple(p.related_ids), categories=tuple(sorted(t.slug for t in p.categories)),
+                   related_ids=tuple(p.related_ids),
+                   categories=tuple(sorted(t.name for t in p.categories)),  # names, as the profiles count them
                    usage_period_days=p.usage_period_days)
 
 

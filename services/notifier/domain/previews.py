@@ -103,6 +103,10 @@ _PRODUCTS = [CatalogueProduct("demo", 21, "Milk Frother", "publish", price="29.9
 
 def _context(flow: str, customer: CustomerRecord, store: StoreSettings, locale: Locale,
              order: dict[str, Any] | None) -> dict[str, Any]:
+    if flow == "category_follow_up":
+        return {"first_name": customer.first_name, "category": "Coffee", "store": store_context(store),
+                "content": {"title": "Brewing guide: the perfect pour-over", "url": "https://shop.example/guide",
+                            "text": "Grind medium-fine, 60 g per litre, water at 94 °C."}}
     if flow in ("loyal_offer", "champion_thanks", "win_back"):
         return {"first_name": customer.first_name, "orders": 5, "store": store_context(store),
                 "offer_code": None if flow == "champion_thanks" else "THANKS10",

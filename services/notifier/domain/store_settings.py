@@ -87,6 +87,25 @@ def is_private_host(host: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+class CategoryContent(BaseModel):
+    """What the category follow-up says to customers who buy a category (prof-flows)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=2000)
+    url: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _one_line(value) or value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+
 class StoreSettings(BaseModel):
     """One store's settings. Validate with `context={"development": bool}` so a webhook to a private
     address is refused outside development (without context: refused)."""
@@ -121,6 +140,8 @@ class StoreSettings(BaseModel):
     loyal_offer_order: int = Field(default=5, ge=2, le=1000)
     loyal_offer_code: str | None = Field(default=None, max_length=100)
     win_back_code: str | None = Field(default=None, max_length=100)
+    # Category follow-up (segments.py): category slug → what to say to customers who buy it most.
+    category_content: dict[str, CategoryContent] = Field(default_factory=dict, max_length=200)
 
     # --- channels (ntf-channels)
     webhook_url: str | None = Field(default=None, max_length=2000)

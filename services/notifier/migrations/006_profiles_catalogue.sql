@@ -23,7 +23,7 @@ CREATE TABLE catalogue (
     cross_sell_ids    bigint[]    NOT NULL DEFAULT '{}',
     upsell_ids        bigint[]    NOT NULL DEFAULT '{}',
     related_ids       bigint[]    NOT NULL DEFAULT '{}',
-    categories        text[]      NOT NULL DEFAULT '{}',
+    categories        text[]      NOT NULL DEFAULT '{}',  -- category names, as the profiles worker counts them
     usage_period_days integer,
     deleted           boolean     NOT NULL DEFAULT false,
     event_time        timestamptz NOT NULL,

@@ -20,14 +20,14 @@ async def test_completed_order_and_a_moved_clock_yield_the_right_cross_sell_emai
     async with notifier_on_topics(stack, uid) as it:
         await PgSettings(it.pool).put_store(store, {"consent_meta_key": "_newsletter_optin",
                                                     "marketing_per_7_days": 100, "cross_sell_max_products": 2})
-        for p in (product_data(store, 9, "Blue Mug", cross=[25, 20], related=[21], categories=["kitchen"]),
-                  product_data(store, 10, "Tea", categories=["tea"]),
+        for p in (product_data(store, 9, "Blue Mug", cross=[25, 20], related=[21], categories=["Kitchen"]),
+                  product_data(store, 10, "Tea", categories=["Tea"]),
                   product_data(store, 20, "Saucer", price="4.50"),
                   product_data(store, 21, "Big Mug", stock="outofstock"),
-                  product_data(store, 23, "Kettle", price="49.00", categories=["kitchen"]),
+                  product_data(store, 23, "Kettle", price="49.00", categories=["Kitchen"]),
                   product_data(store, 25, "Owned Grinder")):
             await it.publish("product.upserted", p, key=f"{store}:p{p['product_id']}")
-        await it.publish("profile.updated", profile_data(store, "c1", products=[25], affinity={"kitchen": 1.0}))
+        await it.publish("profile.updated", profile_data(store, "c1", products=[25], affinity={"Kitchen": 1.0}))
         await it.wait_for("SELECT count(*) FROM catalogue WHERE store_id = $1", store, expected=6)
         await it.wait_for("SELECT count(*) FROM customer_profiles WHERE store_id = $1", store, expected=1)
 

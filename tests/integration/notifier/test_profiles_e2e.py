@@ -14,7 +14,7 @@ from tests.unit.notifier.profile_events import product_data, profile_data
 async def test_profiles_and_catalogue_arrive_a_tombstone_is_skipped_and_erasure_removes(stack, uid):
     store = f"p{uid}"
     async with notifier_on_topics(stack, uid) as it:
-        await it.publish("product.upserted", product_data(store, 5, "Grinder", cross=[6], categories=["tools"]),
+        await it.publish("product.upserted", product_data(store, 5, "Grinder", cross=[6], categories=["Tools"]),
                          key=f"{store}:p5")
         await it.publish("profile.updated", profile_data(store, "c1", products=[5], orders=1))
         await it.publish("profile.updated", profile_data(store, "c1", products=[5, 6], orders=2), salt=2)
@@ -26,7 +26,7 @@ async def test_profiles_and_catalogue_arrive_a_tombstone_is_skipped_and_erasure_
         profile = await PgProfiles(it.pool).get(f"{store}:c1")
         assert profile.products == [5, 6]
         [grinder] = (await PgCatalogue(it.pool).get_many(store, [5])).values()
-        assert (grinder.name, grinder.cross_sell_ids, grinder.categories) == ("Grinder", (6,), ("tools",))
+        assert (grinder.name, grinder.cross_sell_ids, grinder.categories) == ("Grinder", (6,), ("Tools",))
         await it.publish("customer.erased", {"store_id": store, "key": f"{store}:c1", "customer_id": 1})
         await it.wait_for("SELECT count(*) FROM customer_profiles WHERE customer_key = $1", f"{store}:c1",
                           expected=0)

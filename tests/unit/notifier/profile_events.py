@@ -18,7 +18,7 @@ def product_data(store: str, product_id: int, name: str, *, price: str = "9.90",
                  categories: list[str] = (), usage_days: int | None = None) -> dict:
     return {"store_id": store, "product_id": product_id, "type": "simple", "name": name, "status": status,
             "price": price, "currency": "EUR", "stock_status": stock,
-            "categories": [{"id": i + 1, "name": c.title(), "slug": c} for i, c in enumerate(categories)],
+            "categories": [{"id": i + 1, "name": c, "slug": c.lower()} for i, c in enumerate(categories)],
             "cross_sell_ids": list(cross), "upsell_ids": list(up), "related_ids": list(related),
             "usage_period_days": usage_days, "permalink": f"https://{store}.example/p/{product_id}",
             "image": f"https://{store}.example/img/{product_id}.jpg"}

@@ -24,15 +24,15 @@ from tests.unit.notifier.profile_events import product_data, profile_data
 
 NBSP = "\u00a0"
 CATALOGUE = [
-    product_data("s1", 9, "Blue <Mug>", cross=[20, 25], up=[21], related=[22, 10, 24], categories=["kitchen"]),
-    product_data("s1", 10, "Tea", categories=["tea"]),
+    product_data("s1", 9, "Blue <Mug>", cross=[20, 25], up=[21], related=[22, 10, 24], categories=["Kitchen"]),
+    product_data("s1", 10, "Tea", categories=["Tea"]),
     product_data("s1", 20, "Saucer", price="4.50"),
     product_data("s1", 21, "Big Mug", stock="outofstock"),
     product_data("s1", 22, "Spoon", price="1234.50"),
-    product_data("s1", 23, "Kettle", categories=["kitchen"]),
+    product_data("s1", 23, "Kettle", categories=["Kitchen"]),
     product_data("s1", 24, "Secret", status="draft"),
     product_data("s1", 25, "Owned Grinder"),
-    product_data("s1", 26, "Tray", categories=["kitchen"]),
+    product_data("s1", 26, "Tray", categories=["Kitchen"]),
 ]
 
 
@@ -52,7 +52,7 @@ async def tx(clock):
     for i, p in enumerate(CATALOGUE):
         await handle(tx, event("product.upserted", p, salt=i))
     await handle(tx, event("profile.updated", profile_data("s1", "c1", products=[9, 10, 25],
-                                                            affinity={"kitchen": 0.8, "tea": 0.2})))
+                                                            affinity={"Kitchen": 0.8, "Tea": 0.2})))
     return tx
 
 

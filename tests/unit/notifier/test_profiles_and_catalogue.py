@@ -44,10 +44,10 @@ async def test_erasure_removes_the_profile():
 async def test_catalogue_keeps_what_recommendations_show_and_a_deletion_sticks():
     tx = memory_unit_of_work()
     await handle(tx, at(event("product.upserted", product_data("s1", 7, "Filter", cross=[8], related=[9],
-                                                               categories=["coffee"])), T0))
+                                                               categories=["Coffee"])), T0))
     [p] = (await tx.catalogue.get_many("s1", [7])).values()
     assert (p.name, p.price, p.cross_sell_ids, p.related_ids, p.categories, p.buyable) == \
-        ("Filter", "9.90", (8,), (9,), ("coffee",), True)
+        ("Filter", "9.90", (8,), (9,), ("Coffee",), True)
     assert p.image == "https://s1.example/img/7.jpg" and p.permalink == "https://s1.example/p/7"
     await handle(tx, at(event("product.deleted", {"store_id": "s1", "product_id": 7}), T0 + timedelta(seconds=1)))
     await handle(tx, at(event("product.upserted", product_data("s1", 7, "Filter"), salt=2), T0))  # late, older

@@ -76,3 +76,34 @@ async def test_a_profile_of_someone_unreachable_sends_nothing(tx):
     await handle(tx, event("profile.updated", profile_data("s1", "c2", orders=3, segment="champion",
                                                             last_order_at=LAST.isoformat())))
     assert tx.messages.rows == {}
+
+
+CONTENT = {"Tea": {"title": "Our tea guide", "text": "Steep green tea at 80 °C.", "url": "https://s1.example/tea"},
+           "Coffee": {"title": "Brewing coffee", "text": "Grind fresh."}}
+
+
+async def test_category_follow_up_says_the_stores_word_on_the_category_bought_most(tx):
+    from tests.unit.notifier.profile_events import product_data
+
+    await tx.settings.put_store("s1", {"category_content": CONTENT})
+    await handle(tx, event("profile.updated", profile_data("s1", "c1", affinity={"Tea": 0.7, "Coffee": 0.2,
+                                                                               "Cups": 0.1})))
+    completed = order_event("order.completed", order_data("s1", 1, "completed"))
+    await handle(tx, completed)
+    await handle(tx, order_event("order.completed", order_data("s1", 1, "completed"), salt=2))  # once per order
+    [row] = of_flow(tx, "category_follow_up")
+    assert row.subject == "Our tea guide" and row.next_attempt_at == completed.time + timedelta(days=14)
+    assert "Because you like Tea: Steep green tea at 80 °C." in row.body_text
+    assert "https://s1.example/tea" in row.body_text and row.marketing
+    # Without a profile: the bought products' categories decide.
+    tx.profiles.rows.clear()
+    await handle(tx, event("product.upserted", product_data("s1", 9, "Beans", categories=["Coffee"])))
+    await handle(tx, order_event("order.completed", order_data("s1", 2, "completed")))
+    assert [r.subject for r in of_flow(tx, "category_follow_up")] == ["Our tea guide", "Brewing coffee"]
+
+
+async def test_no_content_for_the_customers_categories_sends_nothing(tx):
+    await tx.settings.put_store("s1", {"category_content": {"Garden": {"title": "t", "text": "x"}}})
+    await handle(tx, event("profile.updated", profile_data("s1", "c1", affinity={"Tea": 1.0})))
+    await handle(tx, order_event("order.completed", order_data("s1", 1, "completed")))
+    assert of_flow(tx, "category_follow_up") == []
