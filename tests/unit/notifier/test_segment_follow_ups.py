@@ -107,3 +107,17 @@ async def test_no_content_for_the_customers_categories_sends_nothing(tx):
     await handle(tx, event("profile.updated", profile_data("s1", "c1", affinity={"Tea": 1.0})))
     await handle(tx, order_event("order.completed", order_data("s1", 1, "completed")))
     assert of_flow(tx, "category_follow_up") == []
+
+
+def test_category_content_is_validated_as_a_store_setting():
+    from pydantic import ValidationError
+
+    from services.notifier.domain.store_settings import StoreSettings
+
+    ok = StoreSettings.defaults().merged({"category_content": CONTENT}, development=False)
+    assert ok.category_content["Tea"].url == "https://s1.example/tea"
+    for bad in ({"Tea": {"title": "t", "text": "x", "url": "javascript:alert(1)"}},
+                {"Tea": {"title": "two\nlines", "text": "x"}}, {"Tea": {"title": "", "text": "x"}},
+                {"Tea": {"title": "t", "text": "x", "other": 1}}):
+        with pytest.raises(ValidationError):
+            StoreSettings.defaults().merged({"category_content": bad}, development=False)
