@@ -70,6 +70,8 @@ class Gate:
         out, parts = message, [message]
         if store.digest_window_s and message.channel == "email":
             for candidate in await tx.digests.candidates(message, now + timedelta(seconds=store.digest_window_s)):
+                if candidate.flow in RECHECKED:  # its products are checked when it leads its own email
+                    continue
                 if isinstance(await check(candidate, tx, now), Send):
                     parts.append(candidate)
             if len(parts) > 1:

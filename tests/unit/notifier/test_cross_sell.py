@@ -128,3 +128,43 @@ async def test_a_refund_cancels_the_pending_cross_sell(tx):
                                      "is_full": True})))
     [row] = cross_sells(tx)
     assert (row.status, row.status_reason) == ("cancelled", "order is now refunded")
+
+
+async def test_a_cross_sell_is_never_folded_into_another_messages_digest(tx, clock):
+    """Its products are re-checked only when it leads its own email, so it is no digest part."""
+    from contextlib import asynccontextmanager
+
+    from services.notifier.config import NotifierSettings
+    from services.notifier.preferences import note_meta_consent
+    from services.notifier.sending import send_batch
+    from shared.testing import FakeMailer
+
+    await tx.settings.put_store("s1", {"digest_window_s": 86_400, "consent_meta_key": "_nl",
+                                       "marketing_per_7_days": 100})
+    tx.settings.flow_rows[("s1", "cross_sell")] = FlowSettings(delay_s=3600, marketing=True)  # within the window
+    await tx.customers.saw_profile(store_id="s1", key="s1:c1", email="ana@example.com", first_name="Ana",
+                                   locale=None, country="DE")
+    await note_meta_consent(tx, store_id="s1", customer_key="s1:c1", meta={"_nl": "yes"}, at=clock.now())
+    completed = order_event("order.completed", order_data("s1", 1, "completed"))
+    clock.set(completed.time)  # the test's clock where the event's time is
+    await handle(tx, completed)  # the completion email now, the cross-sell in 1 h: within the digest window
+    await handle(tx, event("product.upserted", product_data("s1", 20, "Saucer", stock="outofstock"), salt="oos"))
+    mailer = FakeMailer()
+
+    @asynccontextmanager
+    async def transaction():
+        yield tx
+
+    gate = Gate(LinkSigner("k" * 32, max_age_s=3600, base_url="https://n.example/"))
+    await send_batch(transaction, mailer, NotifierSettings(environment="development"), now=clock.now,
+                     decide=gate.decide)
+    [completed] = mailer.sent
+    assert "(+" not in completed["Subject"] and "Saucer" not in completed.get_body(("plain",)).get_content()
+    [row] = cross_sells(tx)
+    assert row.status == "pending"
+    clock.set(row.next_attempt_at + timedelta(minutes=1))  # (the events carry the wall clock's time)
+    await send_batch(transaction, mailer, NotifierSettings(environment="development"), now=clock.now,
+                     decide=gate.decide)
+    text = mailer.sent[1].get_body(("plain",)).get_content()
+    assert mailer.sent[1]["X-Aftercart-Template"] == "cross_sell"
+    assert "Saucer" not in text and "- Spoon" in text  # dropped at send time, re-rendered
