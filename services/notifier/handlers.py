@@ -1,5 +1,5 @@
 """Notifier handlers: one per event type it acts on (orders.v1, customers.v1, loyalty.v1,
-reviews.v1), registered in HANDLERS at the bottom; the types it leaves alone on purpose are named
+reviews.v1, profiles.v1, catalog.v1), registered in HANDLERS at the bottom; the types it leaves alone on purpose are named
 in IGNORED.
 
 Each records the send intents (rows in `tx.messages`, recording.py) in the consumer's transaction;
@@ -8,7 +8,8 @@ never sends one twice from a redelivered event. Which flows an event starts is d
 what a message says and in which language is domain/messages.py's (orders) and
 domain/customer_messages.py's (loyalty, reviews). Every order event first updates the order's
 latest status and the customer's record (recording.track_order), which also cancels pending
-messages the new status makes wrong.
+messages the new status makes wrong. The product and segment flows that read profiles and the
+catalogue are recommendations.py's, replenishment.py's and segments.py's.
 """
 from __future__ import annotations
 
