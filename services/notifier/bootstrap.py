@@ -23,12 +23,12 @@ from services.notifier.gating import Gate
 from services.notifier.handlers import HANDLERS
 from services.notifier.sending import Transactions
 from services.notifier.metrics import notifier_metrics
-from shared.events.registry import CUSTOMERS, LOYALTY, ORDERS, REVIEWS
+from shared.events.registry import CATALOG, CUSTOMERS, LOYALTY, ORDERS, PROFILES, REVIEWS
 from shared.service.runtime import Runtime
 from shared.service.workers import consumer_runtime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-TOPICS = [ORDERS.name, CUSTOMERS.name, LOYALTY.name, REVIEWS.name]
+TOPICS = [ORDERS.name, CUSTOMERS.name, LOYALTY.name, REVIEWS.name, PROFILES.name, CATALOG.name]
 
 
 @dataclass

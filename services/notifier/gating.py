@@ -2,6 +2,8 @@
 claiming transaction): Send, Defer(until, reason), Suppress(reason) or Cancel(reason).
 
 In this order:
+  0. a product flow's products (recommendations.py): none still buyable → Cancel; some dropped →
+     the message re-rendered without them;
   1. the order moved on (flows.still_fits against its latest known status) → Cancel;
   2. the address: not a valid one → Suppress("invalid_address"), and the address joins the
      suppression list; on the list → Suppress(reason) ("unsubscribed" stops only marketing);
@@ -34,6 +36,7 @@ from services.notifier.domain.links import LinkSigner, UnsubscribeTarget, one_cl
 from services.notifier.domain.quiet_hours import customer_zone, quiet_until
 from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.metrics import notifier_metrics
+from services.notifier.recommendations import RECHECKED, recheck_products
 
 NO_CONSENT, QUIET_HOURS, BUDGET, MARKETING_OFF = "no_consent", "quiet_hours", "budget", "marketing_off"
 BUDGET_BUSY, BUSY_RETRY = "budget_busy", timedelta(seconds=2)
@@ -54,6 +57,12 @@ class Gate:
         self.links, self.lease_s = links, lease_s
 
     async def decide(self, message: StoredMessage, tx: Any, now: datetime) -> Decision:
+        claimed = message
+        if message.flow in RECHECKED:  # products named at record time: still buyable? (recommendations.py)
+            rechecked = await recheck_products(message, tx, await store_settings(tx, message.store_id))
+            if isinstance(rechecked, Cancel):
+                return rechecked
+            message = rechecked
         decision = await check(message, tx, now)
         if not isinstance(decision, Send):
             return decision
@@ -61,6 +70,8 @@ class Gate:
         out, parts = message, [message]
         if store.digest_window_s and message.channel == "email":
             for candidate in await tx.digests.candidates(message, now + timedelta(seconds=store.digest_window_s)):
+                if candidate.flow in RECHECKED:  # its products are checked when it leads its own email
+                    continue
                 if isinstance(await check(candidate, tx, now), Send):
                     parts.append(candidate)
             if len(parts) > 1:
@@ -75,7 +86,7 @@ class Gate:
                 message.store_id, message.customer_key, address_hash(message.to_address)))
             text, html = with_footer(out.body_text, out.body_html, url, message.locale)
             out = replace(out, body_text=text, body_html=html, headers=one_click_headers(url))
-        return SEND if out is message else Send(message=out)
+        return SEND if out is claimed else Send(message=out)
 
 
 async def check(message: StoredMessage, tx: Any, now: datetime) -> Decision:

@@ -1,5 +1,5 @@
 """Notifier handlers: one per event type it acts on (orders.v1, customers.v1, loyalty.v1,
-reviews.v1), registered in HANDLERS at the bottom; the types it leaves alone on purpose are named
+reviews.v1, profiles.v1, catalog.v1), registered in HANDLERS at the bottom; the types it leaves alone on purpose are named
 in IGNORED.
 
 Each records the send intents (rows in `tx.messages`, recording.py) in the consumer's transaction;
@@ -8,7 +8,8 @@ never sends one twice from a redelivered event. Which flows an event starts is d
 what a message says and in which language is domain/messages.py's (orders) and
 domain/customer_messages.py's (loyalty, reviews). Every order event first updates the order's
 latest status and the customer's record (recording.track_order), which also cancels pending
-messages the new status makes wrong.
+messages the new status makes wrong. The product and segment flows that read profiles and the
+catalogue are recommendations.py's, replenishment.py's and segments.py's.
 """
 from __future__ import annotations
 
@@ -18,17 +19,22 @@ from typing import TYPE_CHECKING, Any
 from babel import Locale
 
 from services.notifier.domain import customer_messages as content
+from services.notifier.domain.catalogue import CatalogueProduct
 from services.notifier.domain.customers import CustomerRecord, is_first_order
 from services.notifier.domain.flows import FLOWS
 from services.notifier.domain.messages import message_id, order_draft, render_draft, thanks_on_placement
 from services.notifier.domain.store_settings import StoreSettings
 from services.notifier.erasure import erase_customer
 from services.notifier.preferences import erased_address, merge_consent, note_meta_consent
+from services.notifier import replenishment, segments
+from services.notifier.recommendations import record_cross_sell
 from services.notifier.recording import Tracked, record_flow, track_order
+from shared.events.catalog import ProductDeleted, ProductUpserted
 from shared.events.customers import CustomerErased, CustomerEvent, CustomerLinked
 from shared.events.envelope import Event, derived_event_id
 from shared.events.loyalty import CouponIssued, PointsExpiry, PointsMoved, TierChanged
 from shared.events.orders import OrderDeleted, OrderEvent, OrderRefunded, OrderShipped
+from shared.events.profiles import ProfileUpdated
 from shared.events.reviews import ReviewHelpRequested, ReviewRequest, ReviewSubmitted
 from shared.logging import get_logger
 
@@ -62,10 +68,14 @@ async def on_order_placed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> N
     tracked = await track_order(event, tx)
     if thanks_on_placement(event.data):  # paid, or a method that confirms later (cash on delivery)
         await _confirmation(event, tx, tracked)
+        await replenishment.on_purchase(event, tx)  # a re-order cancels its products' reminders
+        await segments.cancel_win_back(tx, event.data.customer.key)  # and the win-back
 
 
 async def on_order_paid(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
     await _confirmation(event, tx, await track_order(event, tx))  # once per order
+    await replenishment.on_purchase(event, tx)
+    await segments.cancel_win_back(tx, event.data.customer.key)
 
 
 async def on_order_on_hold(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
@@ -81,7 +91,10 @@ async def on_order_shipped(event: Event[OrderShipped], tx: NotifierUnitOfWork) -
 
 
 async def on_order_completed(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
-    await _order_flow(event, tx, "order_completed", await track_order(event, tx))
+    tracked = await track_order(event, tx)
+    await _order_flow(event, tx, "order_completed", tracked)
+    await record_cross_sell(event, tx, tracked)  # N days on: what goes with it (recommendations.py)
+    await segments.category_follow_up(event, tx, tracked)  # the store's word on what they buy most
 
 
 async def on_order_cancelled(event: Event[OrderEvent], tx: NotifierUnitOfWork) -> None:
@@ -125,6 +138,7 @@ async def on_customer_registered(event: Event[CustomerEvent], tx: NotifierUnitOf
 async def on_customer_erased(event: Event[CustomerErased], tx: NotifierUnitOfWork) -> None:
     d = event.data  # personal data out, address hashes kept on the suppression list (erasure.py)
     blanked = await erase_customer(tx, store_id=d.store_id, key=d.key)
+    await tx.profiles.delete(d.key)
     log.info("customer_erased", event_id=event.id, event_type=event.type, subject=event.subject, messages=blanked)
 
 
@@ -137,6 +151,24 @@ async def on_customer_linked(event: Event[CustomerLinked], tx: NotifierUnitOfWor
     await merge_consent(tx, store_id=d.store_id, from_key=d.from_key, to_key=d.to_key)
     if await tx.customers.link(store_id=d.store_id, from_key=d.from_key, to_key=d.to_key):
         log.info("customers_merged", event_id=event.id, store_id=d.store_id)
+
+
+# --- profiles.v1 and catalog.v1: what the recommendation and reminder flows read
+
+
+async def on_profile_updated(event: Event[ProfileUpdated], tx: NotifierUnitOfWork) -> None:
+    previous = await tx.profiles.get(event.data.customer_key)
+    if await tx.profiles.put(event.data, event.time):  # the latest wins; a tombstone never reaches here
+        await replenishment.remind_from_profile(event, tx)
+        await segments.follow_ups(event, tx, previous)  # loyal offer, champion thank-you, win-back
+
+
+async def on_product_upserted(event: Event[ProductUpserted], tx: NotifierUnitOfWork) -> None:
+    await tx.catalogue.upsert(CatalogueProduct.of(event.data), event.time)
+
+
+async def on_product_deleted(event: Event[ProductDeleted], tx: NotifierUnitOfWork) -> None:
+    await tx.catalogue.delete(event.data.store_id, event.data.product_id, event.time)
 
 
 # --- loyalty.v1 and reviews.v1: addressed by customer key, so the record says where to
@@ -246,6 +278,9 @@ HANDLERS = {
     "customer.updated": on_customer_updated,
     "customer.linked": on_customer_linked,
     "customer.erased": on_customer_erased,
+    "profile.updated": on_profile_updated,
+    "product.upserted": on_product_upserted,
+    "product.deleted": on_product_deleted,
     "points.pending": on_points_pending,
     "points.available": on_points_available,
     "points.reversed": on_points_reversed,

@@ -11,7 +11,8 @@ Failure policy (handlers don't retry themselves): a poison message — an undeco
 that fails its model's validation, a type without a model, PermanentError, a value PostgreSQL
 deterministically refuses (DataError) — goes to the dead-letter topic <service>.dlq at once;
 anything else is retried with exponential backoff up to `max_attempts`, then dead-lettered.
-Types without a handler are skipped (counted as "ignored"). A DLQ record keeps the original value, key and headers and
+Types without a handler, and tombstones (a key with no value, on compacted topics), are skipped
+(counted as "ignored"). A DLQ record keeps the original value, key and headers and
 adds x-error, x-error-type, x-attempts, x-original-topic/partition/offset.
 """
 from __future__ import annotations
@@ -86,6 +87,9 @@ class ConsumerLoop:
 
     async def process(self, record) -> str:
         """Handle one record under the failure policy; returns the outcome (also a metric label)."""
+        if record.value is None:  # a tombstone on a compacted topic (e.g. profiles.v1 after an erasure):
+            self.metrics.events.labels("tombstone", "ignored").inc()  # no event, nothing to undo
+            return "ignored"
         try:
             envelope = Envelope.from_bytes(record.value)
         except (ValidationError, ValueError) as exc:

@@ -101,8 +101,16 @@ def _is_order_template(template: str) -> bool:
         or template.startswith("order_")
 
 
+PROFILE_FLOWS = frozenset({"cross_sell", "replenishment", "category_follow_up", "loyal_offer", "champion_thanks",
+                           "win_back"})
+
+
 def render_sample(template: str, folder: str, store: StoreSettings) -> Draft:
     """`template` as the customer whose language is `folder` would get it from `store`."""
+    if template in PROFILE_FLOWS:  # the product and segment flows (issue 14): their previews' samples
+        from services.notifier.domain.previews import preview
+
+        return preview(template, locale=folder, store=store)
     if _is_order_template(template):
         draft = order_draft(template, sample_order(template, folder), store)
         assert draft is not None

@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.notifier.adapters.catalogue import PgCatalogue, PgMessageProducts
 from services.notifier.adapters.consent import PgConsent
 from services.notifier.adapters.customers import PgCustomers
 from services.notifier.adapters.digests import PgDigests
 from services.notifier.adapters.erasure import PgErasure
 from services.notifier.adapters.messages import PgMessages
 from services.notifier.adapters.order_state import PgOrderState
+from services.notifier.adapters.profiles import PgProfiles
 from services.notifier.adapters.settings import PgSettings
 from services.notifier.adapters.suppressions import PgSuppressions
 from services.notifier.domain.messages import MessageConfig
@@ -33,6 +35,9 @@ class NotifierUnitOfWork(PgUnitOfWork):
         self.suppressions = PgSuppressions(conn)
         self.digests = PgDigests(conn)
         self.erasure = PgErasure(conn)
+        self.profiles = PgProfiles(conn)  # profiles.v1's latest per customer
+        self.catalogue = PgCatalogue(conn)  # catalog.v1's products (recommendations, reminders)
+        self.message_products = PgMessageProducts(conn)  # which products a message names
         self.config = config
 
 

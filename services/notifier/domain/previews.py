@@ -10,9 +10,12 @@ from typing import Any
 from babel import Locale
 
 from services.notifier.domain import customer_messages as content
+from services.notifier.domain.catalogue import CatalogueProduct
 from services.notifier.domain.customers import CustomerRecord
 from services.notifier.domain.flows import FLOWS
-from services.notifier.domain.messages import Draft, order_draft, render_draft
+from services.notifier.domain.formatting import day
+from services.notifier.domain.messages import Draft, order_draft, render_draft, store_context, zone
+from services.notifier.domain.product_messages import products_context
 from services.notifier.domain.store_settings import StoreSettings
 from shared.events.loyalty import CouponIssued, PointsExpiry, PointsMoved, TierChanged
 from shared.events.orders import OrderEvent, OrderRefunded, OrderShipped
@@ -92,8 +95,24 @@ _SAMPLES: dict[str, Any] = {
 }
 
 
+_PRODUCTS = [CatalogueProduct("demo", 21, "Milk Frother", "publish", price="29.90", currency="EUR",
+                               permalink="https://shop.example/p/milk-frother", image="https://shop.example/img/21.jpg"),
+             CatalogueProduct("demo", 22, "Espresso Cups (2)", "publish", price="14.50", currency="EUR",
+                              permalink="https://shop.example/p/espresso-cups")]
+
+
 def _context(flow: str, customer: CustomerRecord, store: StoreSettings, locale: Locale,
              order: dict[str, Any] | None) -> dict[str, Any]:
+    if flow == "category_follow_up":
+        return {"first_name": customer.first_name, "category": "Coffee", "store": store_context(store),
+                "content": {"title": "Brewing guide: the perfect pour-over", "url": "https://shop.example/guide",
+                            "text": "Grind medium-fine, 60 g per litre, water at 94 °C."}}
+    if flow in ("loyal_offer", "champion_thanks", "win_back"):
+        return {"first_name": customer.first_name, "orders": 5, "store": store_context(store),
+                "offer_code": None if flow == "champion_thanks" else "THANKS10",
+                "last_order_on": day(SAMPLE_TIME, locale, zone(store))}
+    if flow in ("cross_sell", "replenishment"):
+        return products_context(_PRODUCTS[:1] if flow == "replenishment" else _PRODUCTS, first_name=customer.first_name, number="1042", store=store, locale=locale)
     d = _SAMPLES[flow]
     if flow in ("points_earned", "points_available", "points_reversed"):
         return content.points_context(d, customer, store, locale)

@@ -87,6 +87,25 @@ def is_private_host(host: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+class CategoryContent(BaseModel):
+    """What the category follow-up says to customers who buy a category (prof-flows)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=2000)
+    url: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _one_line(value) or value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+
 class StoreSettings(BaseModel):
     """One store's settings. Validate with `context={"development": bool}` so a webhook to a private
     address is refused outside development (without context: refused)."""
@@ -113,6 +132,16 @@ class StoreSettings(BaseModel):
     quiet_hours_end: time | None = None
     marketing_per_7_days: int = Field(default=3, ge=0, le=100)
     digest_window_s: int = Field(default=0, ge=0, le=86_400)  # 0 = off
+
+    # --- product flows (prof-flows): at most this many products in a cross-sell / upsell message
+    cross_sell_max_products: int = Field(default=3, ge=1, le=12)
+    # Segmented follow-ups (segments.py): the order count that earns the loyal-customer offer, and
+    # the coupon codes the offer and the win-back name (None: the message thanks / invites only).
+    loyal_offer_order: int = Field(default=5, ge=2, le=1000)
+    loyal_offer_code: str | None = Field(default=None, max_length=100)
+    win_back_code: str | None = Field(default=None, max_length=100)
+    # Category follow-up (segments.py): category slug → what to say to customers who buy it most.
+    category_content: dict[str, CategoryContent] = Field(default_factory=dict, max_length=200)
 
     # --- channels (ntf-channels)
     webhook_url: str | None = Field(default=None, max_length=2000)

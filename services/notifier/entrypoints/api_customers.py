@@ -5,6 +5,7 @@ by their hash.
 
     GET  /stores/{store_id}/customers/{customer}/messages      newest first, no addresses or bodies
     GET  /stores/{store_id}/customers/{customer}/preferences
+    GET  /stores/{store_id}/customers/{customer}/profile       the latest from profiles.v1 (404: none)
     PUT  /stores/{store_id}/customers/{customer}/preferences   {"marketing": true, "timezone": "Europe/Berlin"}
 
 A customer is named by the part of its key after the store ("c25" registered, "e<sha256>" a guest
@@ -82,6 +83,24 @@ class PreferencesIn(BaseModel):
         return value
 
 
+class ProfileOut(BaseModel):
+    """A customer's profile as the profiles worker last published it (shared/events/profiles.py)."""
+    store_id: str
+    customer_key: str
+    orders: int
+    lifetime_value: str
+    currency: str | None
+    lifetime_value_by_currency: dict[str, str]
+    average_order_value: str | None
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    segment: str
+    products: list[int]
+    categories: list[str]
+    category_affinity: dict[str, float]
+    replenishment_due: dict[str, datetime]
+
+
 class SuppressionOut(BaseModel):
     store_id: str
     address_hash: str
@@ -141,6 +160,16 @@ def customers_router() -> APIRouter:
                               transactions: TransactionsDep) -> PreferencesOut:
         async with transactions() as tx:
             return PreferencesOut.of(await preferences(tx, store_id, _key(store_id, customer)))
+
+    @router.get("/stores/{store_id}/customers/{customer}/profile",
+                summary="A customer's latest profile (orders, lifetime value, segment, products, replenishment)",
+                responses={**INVALID_REQUEST, **NOT_FOUND})
+    async def get_profile(store_id: StoreId, customer: Customer, transactions: TransactionsDep) -> ProfileOut:
+        async with transactions() as tx:
+            profile = await tx.profiles.get(_key(store_id, customer))
+        if profile is None or profile.store_id != store_id:
+            raise HTTPException(404, "no profile for this customer")
+        return ProfileOut(**profile.model_dump(mode="json"))
 
     @router.put("/stores/{store_id}/customers/{customer}/preferences",
                 summary="Record consent (the store's staff) and time zone",

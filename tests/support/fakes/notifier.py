@@ -334,8 +334,12 @@ def memory_unit_of_work(*, settings: MemorySettings | None = None, now: Callable
     from tests.support.fakes.notifier_consent import MemoryConsent, MemoryDigests, MemoryErasure, MemorySuppressions
 
     messages, customers, orders = MemoryMessages(now=now), MemoryCustomers(), MemoryOrderState()
+    from tests.support.fakes.notifier_profiles import MemoryCatalogue, MemoryMessageProducts, MemoryProfiles
+
     consent = MemoryConsent(messages)
-    repos = {"consent": consent, "suppressions": MemorySuppressions(), "digests": MemoryDigests(messages),
+    repos = {"profiles": MemoryProfiles(), "catalogue": MemoryCatalogue(),
+             "message_products": MemoryMessageProducts(messages),
+             "consent": consent, "suppressions": MemorySuppressions(), "digests": MemoryDigests(messages),
              "erasure": MemoryErasure(messages, customers, orders, consent), **more}
     return InMemoryUnitOfWork(
         FakeOutbox(), messages=messages, settings=settings or MemorySettings(), customers=customers,

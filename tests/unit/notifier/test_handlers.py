@@ -37,7 +37,7 @@ def rows(tx) -> list:
 
 def test_every_subscribed_type_is_handled_or_ignored():
     subscribed = types_of(*bootstrap.TOPICS)
-    assert bootstrap.TOPICS == ["orders.v1", "customers.v1", "loyalty.v1", "reviews.v1"]
+    assert bootstrap.TOPICS == ["orders.v1", "customers.v1", "loyalty.v1", "reviews.v1", "profiles.v1", "catalog.v1"]
     assert set(HANDLERS) | set(IGNORED) == subscribed and not set(HANDLERS) & set(IGNORED)
 
 
