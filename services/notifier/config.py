@@ -45,6 +45,8 @@ class NotifierSettings(ServiceSettings):
     # send_concurrency of them at once (email: over the SMTP pool, so keep smtp_pool_size near it).
     send_batch: int = 100
     send_concurrency: int = 16
+    # Rounds in flight at once (each claims and gates its own batch while another's is delivered).
+    send_rounds: int = 2
     # How long a claimed message is kept from other senders while it is on its way; if this
     # instance dies, what it held is due again after this. Far above a send's longest (SMTP timeouts).
     send_lease_s: float = 60.0
