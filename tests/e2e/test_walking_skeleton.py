@@ -14,25 +14,13 @@ from babel.numbers import format_currency
 
 from shared.ids import customer_key
 from tests.e2e.conftest import API_TOKEN
+from tests.e2e.journey import eventually, register_store as _register
 from tests.support.woo import deliver, order
 
 
-async def eventually(fn, timeout: float = 30.0, interval: float = 0.3):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await fn()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(interval)
-
-
 async def register_store(client: httpx.AsyncClient, ingest: str, uid: str) -> tuple[str, str, str]:
-    store_id, source, secret = f"e2e-{uid}", f"https://e2e-{uid}.example/", f"secret-{uid}-0123456789"
-    r = await client.post(f"{ingest}/stores", headers={"Authorization": f"Bearer {API_TOKEN}"},
-                          json={"store_id": store_id, "source_url": source, "webhook_secret": secret})
-    assert r.status_code == 201, r.text
-    assert "webhook_secret" not in r.json()
+    store_id = f"e2e-{uid}"
+    source, secret = await _register(client, ingest, store_id)
     return store_id, source, secret
 
 

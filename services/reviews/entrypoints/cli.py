@@ -30,8 +30,10 @@ async def _send_due(settings: ReviewsSettings, at: datetime) -> dict:
     pool = await create_pool(settings.database_url, 1, 2)
     try:
         await apply_migrations(pool, MIGRATIONS, "reviews")
+        # What is due is decided at AT; the links are signed on the real clock, as the running
+        # service checks them (a link signed in a moved-on future would read as not yet valid).
         done = await run_due(lambda: in_transaction(pool, timing_config(settings)),
-                             review_links(settings, lambda: at), scheduler_config(settings), at)
+                             review_links(settings), scheduler_config(settings), at)
     finally:
         await pool.close()
     return {"at": at.isoformat(), "asked": done.asked, "skipped": done.skipped, "reminded": done.reminded}

@@ -1,5 +1,6 @@
 """`python -m services.reviews.entrypoints.cli send-due --at …`: the scheduler's one pass at a moved
-clock, as a process against the real database — nothing before the due time, the ask at it, once."""
+clock, as a process against the real database — nothing before the due time, the ask at it, once,
+with a link the running service (on the real clock) takes."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,8 @@ from pathlib import Path
 
 from services.reviews import handlers
 from services.reviews.adapters.unit_of_work import ReviewsUnitOfWork
-from services.reviews.bootstrap import MIGRATIONS
+from services.reviews.bootstrap import MIGRATIONS, review_links
+from services.reviews.config import ReviewsSettings
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from tests.support.pg_schema import isolated_schema
@@ -42,5 +44,11 @@ async def test_send_due_at_a_given_moment(stack, uid):
                                                               "skipped": 0, "reminded": 0}
             assert _send_due(dsn, "2026-03-16T10:00:00Z")["asked"] == 0
             assert await pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'review.requested'") == 1
+            payload = json.loads(await pool.fetchval(
+                "SELECT convert_from(payload, 'UTF8') FROM outbox WHERE event_type = 'review.requested'"))
+            # Signed on the real clock: a link dated at the moved one would read as expired (or not yet valid).
+            token = payload["data"]["review_url"].rsplit("/", 1)[1]
+            request_id = payload["data"]["request_id"]
+            assert review_links(ReviewsSettings(environment="development")).request_id(token) == request_id
         finally:
             await pool.close()
