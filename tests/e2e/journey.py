@@ -11,7 +11,8 @@ from tests.e2e.conftest import API_TOKEN
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
-async def eventually(fn, timeout: float = 30.0, interval: float = 0.3):
+async def eventually(fn, timeout: float = 90.0, interval: float = 0.3):
+    """`fn()`'s first truthy answer (generous: the shared topics may carry others' traffic)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await fn()

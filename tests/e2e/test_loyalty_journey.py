@@ -1,6 +1,6 @@
-"""Loyalty end to end (issue 12): a signed webhook into ingest → points on loyalty's API soon after
-the webhook was answered (the figure is printed; the bound is generous, the machine is shared) →
-the order completed, the points available → a redemption through loyalty's API creates the coupon
+"""Loyalty end to end (issue 12): a signed webhook into ingest (after a first one warmed the chain up)
+→ points on loyalty's API soon after the webhook was answered (the figure is printed; the bound is
+generous, the machine is shared) → the order completed, the points available → a redemption through loyalty's API creates the coupon
 in the WooCommerce store simulator (which checks it as WooCommerce would) → the coupon.issued
 email with the code reaches the SMTP sink."""
 from __future__ import annotations
@@ -38,16 +38,30 @@ async def test_points_on_the_api_then_a_coupon_by_email(stack, services, storesi
             assert r.status_code == 200, r.text
             return r.json()
 
+        # A first order warms the chain up (the services just started: consumer groups still joining
+        # on a loaded machine); the second one is measured.
+        warm = order(f"{uid}-warm", status="processing")
+        r = await deliver(client, hook, source=source, secret=secret, topic="order.created", body=warm)
+        assert r.status_code == 200, r.text
+        warm_key = customer_key(LOYALTY_STORE, 0, warm["billing"]["email"])
+
+        async def warmed():
+            r = await client.get(f"{loyalty}/customers/{warm_key}/balance", headers=AUTH)
+            return r.json()["pending"]
+        assert await eventually(warmed, timeout=180) == earned
+
         r = await deliver(client, hook, source=source, secret=secret, topic="order.created", body=placed)
         assert r.status_code == 200, r.text
         answered = time.monotonic()
         while (b := await balance())["pending"] == 0:
-            assert time.monotonic() - answered < 30, "no points on the API"
+            assert time.monotonic() - answered < 120, f"no points on the API for order {placed['id']}"
             await asyncio.sleep(0.02)
         seen_after = time.monotonic() - answered
         print(f"\npoints on loyalty's API {seen_after * 1000:.0f} ms after the webhook was answered")
         assert b == {"customer_key": key, "pending": earned, "available": 0, "owed": 0, "tier": None}
-        assert seen_after < 5.0  # issue 12 asks for 1 s; a generous bound on a loaded 2-core machine
+        # Issue 12 asks for 1 s; a generous bound on the shared 2-core machine (other engineers' tests
+        # feed the same topics, so this consumer may have a queue to work through first).
+        assert seen_after < 5.0, f"points took {seen_after:.1f} s"
 
         now = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
         completed = dict(placed, status="completed", date_completed_gmt=wc_time(now), date_modified_gmt=wc_time(now))
