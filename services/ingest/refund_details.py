@@ -49,8 +49,13 @@ class RefundDetails:
         released = 0
         unreachable: set[str] = set()  # a store that failed this pass isn't asked again in it
         for order in await self.held.waiting():
-            store = await self.stores.get(order.store_id)
-            payloads, retry, missing = await self._complete(store, order, unreachable)
+            try:
+                store = await self.stores.get(order.store_id)
+                payloads, retry, missing = await self._complete(store, order, unreachable)
+            except Exception as exc:  # one order we can't complete must not stall every other one
+                log.error("refund_details_order_failed", store_id=order.store_id, order_id=order.order_id,
+                          error=type(exc).__name__)
+                payloads, retry, missing = {}, False, len(order.refunds)
             if retry and self.now() - order.since < self.wait:
                 continue  # asked again next pass
             if await self.held.release(order, payloads):
@@ -83,7 +88,8 @@ class RefundDetails:
         todo = {}
         for event_id, raw in order.refunds.items():
             envelope = Envelope.from_bytes(raw)
-            if envelope.data["refund"].get("line_items") is None:
+            refund = envelope.data.get("refund") if isinstance(envelope.data, dict) else None
+            if isinstance(refund, dict) and refund.get("refund_id") and refund.get("line_items") is None:
                 todo[event_id] = envelope
         if not todo or store is None:
             return {}, False, len(todo)

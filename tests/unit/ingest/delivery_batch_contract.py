@@ -75,7 +75,7 @@ async def check_delivery_batch_contract(batch, store_id: str) -> None:
     # A held delivery (a refund's lines awaited): its new facts count as added once, whichever
     # batch repeats them; a fact the outbox already has is not held again.
     c = (store_id, "order", "3")
-    refunded = _event(store_id, 3, "order.refunded")
+    refunded = _event(store_id, 3, "order.on_hold")
     assert await batch.write({c: (0, _json({"held": True}))},
                              [replace(_row(store_id, 3, [refunded, paid]), held=True)]) == [1]
     assert await batch.write({c: (1, _json({"held": True, "n": 2}))},
