@@ -6,7 +6,8 @@ database, run by PgDeliveryBatch.write in the transaction that records the erasu
   included) — the body goes, its SHA-256 and the outcome stay, as retention does
   (adapters/retention.py);
 - events: the payloads of those orders' events and of the customer's, in the outbox (published or
-  not) and in held_events, lose `email`, `first_name` and `last_name` — pseudonymized: the customer
+  not) and in held_events, lose `email`, `first_name`, `last_name` and the billing and shipping
+  addresses — pseudonymized: the customer
   key and the facts stay, so consumers' histories still add up;
 - snapshots hold no personal data (ids, amounts, statuses, hashes); the customer's forgets the
   email keys (domain/customers.py).
@@ -24,8 +25,10 @@ _BODIES = ("UPDATE deliveries SET body_sha256 = coalesce(body_sha256, sha256(bod
            " body_dropped_at = coalesce(body_dropped_at, now())"
            " WHERE store_id = $1 AND octet_length(body) > 0"
            " AND ((resource = 'customer' AND resource_id = $2) OR (resource = 'order' AND resource_id = ANY($3::text[])))")
-# Every place an event of ours carries a person: order events' data.customer, customer events' data.
+# Every place an event of ours carries a person: order events' data.customer and addresses (names,
+# street, phone, email of billing and shipping), customer events' data.
 _PERSONAL = ("{data,customer,email}", "{data,customer,first_name}", "{data,customer,last_name}",
+             "{data,billing_address}", "{data,shipping_address}",
              "{data,email}", "{data,first_name}", "{data,last_name}")
 _REDACTED = ("convert_to((convert_from(payload, 'UTF8')::jsonb"
              + "".join(f" #- '{path}'" for path in _PERSONAL) + ")::text, 'UTF8')")

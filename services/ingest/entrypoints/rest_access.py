@@ -20,23 +20,26 @@ StoreIdPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")]
 
 class RestAccessOut(BaseModel):
     store_id: str
-    rest_url: str  # the store's home URL; the REST API is under wp-json/wc/v3
-    consumer_key: str
-    consumer_secret: str
+    configured: bool  # False: the store is registered without REST access (no URL or keys yet)
+    rest_url: str | None = None  # the store's home URL; the REST API is under wp-json/wc/v3
+    consumer_key: str | None = None
+    consumer_secret: str | None = None
 
 
 def rest_access_router() -> APIRouter:
     router = APIRouter(tags=["stores"], dependencies=[RequireToken], responses=TOKEN_ERRORS)
 
     @router.get("/stores/{store_id}/rest-access", summary="A store's REST credentials (internal: reviews, loyalty)",
-                responses={404: {"model": HTTPErrorOut, "description": "Unknown store, or no REST access set"},
+                responses={404: {"model": HTTPErrorOut, "description": "Unknown store"},
                            **INVALID_REQUEST})
     async def rest_access(store_id: StoreIdPath, stores: StoresDep) -> RestAccessOut:
         store = await stores.get(store_id)
-        if store is None or not (store.rest_url and store.consumer_key and store.consumer_secret):
-            raise HTTPException(404, "no REST access for this store")
+        if store is None:
+            raise HTTPException(404, "unknown store")
+        if not (store.rest_url and store.consumer_key and store.consumer_secret):
+            return RestAccessOut(store_id=store.store_id, configured=False)
         log.info("store_rest_access_read", store_id=store_id)
-        return RestAccessOut(store_id=store.store_id, rest_url=store.rest_url, consumer_key=store.consumer_key,
-                             consumer_secret=store.consumer_secret)
+        return RestAccessOut(store_id=store.store_id, configured=True, rest_url=store.rest_url,
+                             consumer_key=store.consumer_key, consumer_secret=store.consumer_secret)
 
     return router

@@ -51,7 +51,7 @@ class CampaignIn(BaseModel):
 class TierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    min_points: int = Field(ge=0, le=10**12)
+    min_points: int = Field(ge=0, le=10**12, strict=True)
     multiplier: Multiplier = Decimal("1")
 
 
@@ -62,21 +62,21 @@ class RulesIn(BaseModel):
     points_per_unit: Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=18, decimal_places=9)] | None = None
     points_per_currency: dict[Currency, Rate] | None = Field(default=None, max_length=200)
     currency_rates: dict[Currency, Rate] | None = Field(default=None, max_length=200)
-    include_tax: bool | None = None
-    include_shipping: bool | None = None
+    include_tax: bool | None = Field(default=None, strict=True)
+    include_shipping: bool | None = Field(default=None, strict=True)
     excluded_product_ids: list[ProductId] | None = Field(default=None, max_length=10_000)
     product_multipliers: dict[ProductId, Multiplier] | None = Field(default=None, max_length=10_000)
     category_multipliers: dict[ProductId, Multiplier] | None = Field(default=None, max_length=10_000)
     campaigns: list[CampaignIn] | None = Field(default=None, max_length=100)
-    first_order_bonus: int | None = Field(default=None, ge=0, le=10**9)
-    review_bonus: int | None = Field(default=None, ge=0, le=10**9)
+    first_order_bonus: int | None = Field(default=None, strict=True, ge=0, le=10**9)
+    review_bonus: int | None = Field(default=None, strict=True, ge=0, le=10**9)
     tiers: list[TierIn] | None = Field(default=None, max_length=20)
-    return_window_days: int | None = Field(default=None, ge=0, le=3650)
-    expiry_months: int | None = Field(default=None, ge=1, le=240)
-    expiry_warning_days: int | None = Field(default=None, ge=0, le=365)
-    referrer_points: int | None = Field(default=None, ge=0, le=10**9)
-    referred_points: int | None = Field(default=None, ge=0, le=10**9)
-    birthday_bonus: int | None = Field(default=None, ge=0, le=10**9)
+    return_window_days: int | None = Field(default=None, strict=True, ge=0, le=3650)
+    expiry_months: int | None = Field(default=None, strict=True, ge=1, le=240)
+    expiry_warning_days: int | None = Field(default=None, strict=True, ge=0, le=365)
+    referrer_points: int | None = Field(default=None, strict=True, ge=0, le=10**9)
+    referred_points: int | None = Field(default=None, strict=True, ge=0, le=10**9)
+    birthday_bonus: int | None = Field(default=None, strict=True, ge=0, le=10**9)
 
     @model_validator(mode="after")
     def _unique_tiers(self) -> "RulesIn":

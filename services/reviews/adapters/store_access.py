@@ -27,10 +27,13 @@ class IngestStoreAccess:
         except httpx.HTTPError as exc:
             raise PublishRefused(f"ingest rest-access: {type(exc).__name__}", temporary=True) from None
         if r.status_code != 200:
-            # 404: the store has no REST access (yet): worth another try once it is set.
+            # 404: ingest doesn't know the store (yet): worth another try once it is registered.
             raise PublishRefused(f"ingest rest-access → {r.status_code}",
                                  temporary=r.status_code == 404 or is_temporary(r.status_code), status=r.status_code)
         body = r.json()
+        if not body.get("configured", True):
+            # Registered without REST access (yet): worth another try once it is set.
+            raise PublishRefused("ingest rest-access: none set for this store", temporary=True, status=200)
         access = StoreAccess(store_id=store_id, rest_url=body["rest_url"], consumer_key=body["consumer_key"],
                              consumer_secret=body["consumer_secret"])
         self._cache[store_id] = (time.monotonic(), access)
