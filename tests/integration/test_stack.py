@@ -249,7 +249,7 @@ async def test_smtp_sink_keeps_message_and_api_returns_it(mail_api):
 async def test_refuse_fault_gives_451_then_next_send_succeeds(mail_api):
     to = f"{uid('bob')}@example.test"
     r = await mail_api.post("/api/faults", json={"refuse_next": 1, "code": 451})
-    assert r.json() == {"refuse_next": 1, "code": 451}
+    assert r.json() == {"refuse_next": 1, "code": 451, "hold_after": None}  # no hold fault set
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
         await _send(_message(to))
     assert [e.code for e in refused.value.recipients] == [451]
