@@ -36,8 +36,8 @@ def product_env(store, pid, category):
                                        subject=f"product/{pid}", time=T0, data=data)
 
 
-async def latest_profiles(tail: TopicTail, store: str, expect: int) -> dict[str, dict | None]:
-    records = await tail.collect(lambda r: r.key.decode().startswith(store + ":"), expect=expect, timeout=90)
+async def latest_profiles(tail: TopicTail, store: str, expect: int, timeout: float = 90) -> dict[str, dict | None]:
+    records = await tail.collect(lambda r: r.key.decode().startswith(store + ":"), expect=expect, timeout=timeout)
     assert len(records) == expect, [r.value for r in records]  # fewer: lost; more: published twice
     latest: dict[str, dict | None] = {}
     for r in records:
@@ -88,7 +88,9 @@ async def test_orders_become_exact_profiles_even_after_a_kill_and_a_replay(uid, 
             order_env(store, ada, 1, "completed", "30.00", "order.refunded", 9, refund=refund)], topics)
         async with worker():
             # The replayed duplicate publishes nothing: one profile per new event.
-            latest = await latest_profiles(tail, store, expect=2)
+            # A restart after a SIGKILL waits for the group to drop the dead member (session timeout,
+            # and on a loaded machine the rebalance after it): allow it time.
+            latest = await latest_profiles(tail, store, expect=2, timeout=240)
         p = latest[ada]
         assert (p["orders"], p["lifetime_value"], p["average_order_value"]) == (2, "35.00", "17.50")
     finally:
